@@ -1,0 +1,54 @@
+# Keysmith: `make run` starts the app, `make test` runs every check. Both set up .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.keysmith-installed
+DEV_STAMP := $(VENV)/.keysmith-dev-installed
+HOST ?= 127.0.0.1
+PORT ?= 8501
+
+.PHONY: run test lint typecheck pytest index eval bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP) $@
+
+# Builds the knowledge index only when it is missing; `keysmith index` re-indexes incrementally.
+data/index/.keysmith-index: | $(STAMP)
+	$(BIN)/keysmith index
+
+run: $(STAMP) data/index/.keysmith-index
+	$(BIN)/streamlit run app.py --server.address $(HOST) --server.port $(PORT) --server.headless true \
+		--browser.gatherUsageStats false
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check src tests evals bench app.py
+	$(BIN)/ruff format --check src tests evals bench app.py
+
+typecheck: $(DEV_STAMP)
+	$(BIN)/mypy --strict src
+
+pytest: $(DEV_STAMP)
+	$(BIN)/python -m pytest -q
+
+test: lint typecheck pytest
+
+index: $(STAMP)
+	$(BIN)/keysmith index
+
+eval: $(STAMP)
+	$(BIN)/keysmith eval
+
+bench: $(DEV_STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Subcommands of the `keysmith` CLI, one module each."""

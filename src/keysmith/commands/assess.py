@@ -1,0 +1,19 @@
+"""`keysmith assess`: placeholder until its issue lands (replace this module)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from keysmith.errors import KeysmithError
+
+
+def register(sub: Any) -> None:
+    """Add the `assess` subcommand."""
+    parser: argparse.ArgumentParser = sub.add_parser("assess", help="(being built)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Not built yet."""
+    raise KeysmithError("'keysmith assess' is not available yet")

@@ -1,0 +1,137 @@
+"""Settings read once from the environment (and an optional `.env` file).
+
+`Settings.from_env()` is the only place that reads environment variables; every other module receives a
+`Settings` (or plain values) from its caller. The variable names are listed in `.env.example`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from keysmith.errors import ConfigError
+
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _default_dir(name: str) -> Path:
+    """`<project root>/<name>` when running from a checkout, else `./<name>`."""
+    candidate = _PROJECT_ROOT / name
+    return candidate if (_PROJECT_ROOT / "pyproject.toml").exists() else Path.cwd() / name
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    """Parse a `.env` file (KEY=VALUE lines, # comments, optional quotes). Missing file: empty dict."""
+    if not path.is_file():
+        return {}
+    values: dict[str, str] = {}
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :].strip()
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{path}:{number}: expected KEY=VALUE, got {raw!r}")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name}: expected a positive number, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Keysmith's configuration. Secrets are excluded from `repr` so they never reach a log."""
+
+    knowledge_dir: Path
+    data_dir: Path
+    model: str = ""  # KEYSMITH_MODEL; "" = choose automatically (see models.resolve_model_spec)
+    embeddings: str = "local"  # KEYSMITH_EMBEDDINGS: "local" (bundled MiniLM) or "openai:<model>"
+    openai_api_key: str = field(default="", repr=False)
+    openai_base_url: str = ""
+    azure_endpoint: str = ""
+    azure_api_key: str = field(default="", repr=False)
+    azure_api_version: str = ""
+    ollama_url: str = "http://localhost:11434"
+    chroma_host: str = ""
+    chroma_port: int = 8000
+    database_url: str = field(default="", repr=False)
+    request_timeout: float = 45.0
+    max_retries: int = 2
+    max_question_chars: int = 4000
+    max_upload_bytes: int = 10 * 1024 * 1024
+    requests_per_minute: int = 20
+
+    @property
+    def index_dir(self) -> Path:
+        """Where the embedded Chroma store lives."""
+        return self.data_dir / "index"
+
+    @property
+    def framework_dir(self) -> Path:
+        """Where the framework YAML files live."""
+        return self.knowledge_dir / "framework"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL, or SQLite under the data dir."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'keysmith.db'}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+        """Build settings from `env` (default: `os.environ`) over the values in `.env` (default: ./.env).
+
+        Real environment variables win over `.env`. Raises `ConfigError` naming the variable on bad values.
+        """
+        source = dict(os.environ) if env is None else dict(env)
+        merged = {**_read_dotenv(dotenv if dotenv is not None else Path.cwd() / ".env"), **source}
+        return cls(
+            knowledge_dir=Path(merged.get("KEYSMITH_KNOWLEDGE_DIR") or _default_dir("knowledge")),
+            data_dir=Path(merged.get("KEYSMITH_DATA_DIR") or _default_dir("data")),
+            model=merged.get("KEYSMITH_MODEL", "").strip(),
+            embeddings=merged.get("KEYSMITH_EMBEDDINGS", "").strip() or "local",
+            openai_api_key=merged.get("OPENAI_API_KEY", "").strip(),
+            openai_base_url=merged.get("OPENAI_BASE_URL", "").strip(),
+            azure_endpoint=merged.get("AZURE_OPENAI_ENDPOINT", "").strip(),
+            azure_api_key=merged.get("AZURE_OPENAI_API_KEY", "").strip(),
+            azure_api_version=merged.get("OPENAI_API_VERSION", "").strip(),
+            ollama_url=merged.get("OLLAMA_URL", "").strip() or "http://localhost:11434",
+            chroma_host=merged.get("CHROMA_HOST", "").strip(),
+            chroma_port=_int(merged, "CHROMA_PORT", 8000),
+            database_url=merged.get("DATABASE_URL", "").strip(),
+            request_timeout=_float(merged, "KEYSMITH_TIMEOUT", 45.0),
+            max_retries=_int(merged, "KEYSMITH_MAX_RETRIES", 2, minimum=0),
+            max_question_chars=_int(merged, "KEYSMITH_MAX_QUESTION_CHARS", 4000),
+            max_upload_bytes=_int(merged, "KEYSMITH_MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+            requests_per_minute=_int(merged, "KEYSMITH_REQUESTS_PER_MINUTE", 20),
+        )
