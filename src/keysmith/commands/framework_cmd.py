@@ -1,19 +1,58 @@
-"""`keysmith framework`: placeholder until its issue lands (replace this module)."""
+"""`keysmith framework [--json]`: show the framework data Keysmith scores and diagnoses with.
+
+`--json` prints `Framework.to_dict()` (variables, profiles, stall_reasons, archetypes, bridge_steps,
+process_steps and the totals), with stable key order. Without it, readable tables.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
 
-from keysmith.errors import KeysmithError
+from keysmith.config import Settings
+from keysmith.framework import Framework, load_framework
 
 
 def register(sub: Any) -> None:
     """Add the `framework` subcommand."""
-    parser: argparse.ArgumentParser = sub.add_parser("framework", help="(being built)")
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "framework", help="show the variables, weight profiles, stall reasons, archetypes and steps"
+    )
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Not built yet."""
-    raise KeysmithError("'keysmith framework' is not available yet")
+    """Load the framework from the configured knowledge dir and print it."""
+    framework = load_framework(Settings.from_env().framework_dir)
+    if args.json:
+        print(json.dumps(framework.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(render_text(framework))
+    return 0
+
+
+def render_text(framework: Framework) -> str:
+    """The framework as plain-text tables (no colour, fits 110 columns)."""
+    pilot, production = framework.profile("pilot"), framework.profile("production")
+    lines = ["Variables (assessment order) and their weights", ""]
+    lines.append(f"  {'variable':<26} {'pilot':>6} {'production':>11}  stall reasons it signals")
+    for v in framework.variables:
+        reasons = ", ".join(v.stall_reasons) or "-"
+        lines.append(
+            f"  {v.name:<26} {pilot.weights[v.id]:>6.2f} {production.weights[v.id]:>11.2f}  {reasons}"
+        )
+    note = "  The numbers are Keysmith's choice: the framework names the heavy variables, not weights."
+    lines += ["", note, ""]
+    lines.append("Stall reasons")
+    for s in framework.stall_reasons:
+        lines.append(f"  {s.id:<26} {s.name}  (signals: {', '.join(s.signal_variables)})")
+    lines += ["", f"Solution archetypes ({len(framework.archetypes)} of {framework.archetype_total} known)"]
+    lines += [f"  {a.id:<26} {a.name}  (gaps: {', '.join(a.gap_variables)})" for a in framework.archetypes]
+    lines += ["", "Bridge steps from pilot to production"]
+    lines += [f"  {b.number}. {b.name}" for b in framework.bridge_steps]
+    known, total = len(framework.process_steps), framework.process_step_total
+    lines += ["", f"Process steps ({known} of {total} known; the others are not invented)"]
+    lines += [f"  {p.number}. {p.name}" for p in framework.process_steps]
+    return "\n".join(lines)
