@@ -13,6 +13,7 @@ choice on a five-point scale, not a measurement; accepting 3.0 would invite 3.5)
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -196,8 +197,18 @@ def _check_value(variable_id: str, value: object) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not MIN_ANSWER <= value <= MAX_ANSWER:
-        raise ScoringInputError(f"{variable_id}: expected {MIN_ANSWER}..{MAX_ANSWER} or null, got {value!r}")
+        raise ScoringInputError(
+            f"{variable_id}: expected {MIN_ANSWER}..{MAX_ANSWER} or null, got {shown(value)}"
+        )
     return value
+
+
+def shown(value: object) -> str:
+    """A value as the user wrote it: JSON spelling when it has one (true, "4", 3.0), else repr."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 def parse_answers_document(doc: object, framework: Framework) -> dict[str, int | None]:
