@@ -14,6 +14,7 @@ choice on a five-point scale, not a measurement; accepting 3.0 would invite 3.5)
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -231,14 +232,16 @@ def value_of(answer: int) -> float:
 def profile_score(answers: Mapping[str, int | None], framework: Framework, profile_id: str) -> ProfileScore:
     """Score validated `answers` under one profile."""
     profile = framework.profile(profile_id)
-    answered = sum(profile.weights[v] for v in framework.variable_ids if answers.get(v) is not None)
+    # fsum: exact sums, so all-5s gives exactly sum(w)/sum(w) = 1.0, never 100.00000000000001.
+    answered = math.fsum(profile.weights[v] for v in framework.variable_ids if answers.get(v) is not None)
     contributions = []
     for vid in framework.variable_ids:
         answer, weight = answers.get(vid), profile.weights[vid]
         value = None if answer is None else value_of(answer)
         points = None if value is None or answered == 0 else 100 * weight * value / answered
         contributions.append(Contribution(vid, answer, weight, value, points))
-    total = None if answered == 0 else sum(c.points for c in contributions if c.points is not None)
+    weighted = math.fsum(c.weight * c.value for c in contributions if c.value is not None)
+    total = None if answered == 0 else min(100.0, max(0.0, 100 * weighted / answered))
     return ProfileScore(profile.id, profile.name, total, answered, tuple(contributions))
 
 
