@@ -35,7 +35,15 @@ from keysmith.store_convert import (
     to_session,
     to_workspace,
 )
-from keysmith.store_db import Clock, clean_json, clean_text, describe, open_engine, translate
+from keysmith.store_db import (
+    SQLITE_BUSY_SECONDS,
+    Clock,
+    clean_json,
+    clean_text,
+    describe,
+    open_engine,
+    translate,
+)
 from keysmith.store_feedback import feedback_csv
 from keysmith.store_models import (
     AssessmentRow,
@@ -87,8 +95,9 @@ def _name(value: object, field: str) -> str:
 class Store:
     """The database. Thread-safe: every method runs in its own short transaction."""
 
-    def __init__(self, url: str) -> None:
-        self._engine = open_engine(url)
+    def __init__(self, url: str, *, sqlite_busy_seconds: float = SQLITE_BUSY_SECONDS) -> None:
+        """Open the database at `url` and create missing tables; `StoreError` if it cannot be used."""
+        self._engine = open_engine(url, sqlite_busy_seconds=sqlite_busy_seconds)
         self.where = describe(self._engine.url)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._clock = Clock()
@@ -433,8 +442,8 @@ class Store:
         if workspace_id is not None:
             query = query.where(FeedbackRow.workspace_id == workspace_id)
         with self._tx() as db:
-            rows = db.execute(query.order_by(FeedbackRow.created, FeedbackRow.id)).tuples().all()
-            return [(to_feedback(f), to_message(m)) for f, m in rows]
+            rows = db.execute(query.order_by(FeedbackRow.created, FeedbackRow.id)).all()
+            return [(to_feedback(row[0]), to_message(row[1])) for row in rows]
 
     def export_feedback_csv(self, workspace_id: str | None = None) -> str:
         """Feedback as CSV text (see `store_feedback.feedback_csv`)."""

@@ -36,15 +36,18 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def open_engine(url: str) -> Engine:
-    """Create the engine for `url`; raises `StoreError` for a URL SQLAlchemy cannot use."""
+def open_engine(url: str, *, sqlite_busy_seconds: float = SQLITE_BUSY_SECONDS) -> Engine:
+    """Create the engine for `url`; raises `StoreError` for a URL SQLAlchemy cannot use.
+
+    `sqlite_busy_seconds` is how long SQLite waits for another writer before "database is locked".
+    """
     try:
         parsed = make_url(normalise_url(url))
     except ArgumentError:
         raise StoreError(f"database URL: cannot parse {url.split('@')[-1]!r}") from None
     try:
         if parsed.get_backend_name() == "sqlite":
-            return _sqlite_engine(parsed.database)
+            return _sqlite_engine(parsed.database, sqlite_busy_seconds)
         backend = parsed.get_backend_name()
         return create_engine(parsed, pool_pre_ping=True, connect_args=_connect_args(backend))
     except (ArgumentError, ImportError) as exc:
@@ -55,18 +58,21 @@ def _connect_args(backend: str) -> dict[str, Any]:
     return {"connect_timeout": 10} if backend == "postgresql" else {}
 
 
-def _sqlite_engine(database: str | None) -> Engine:
+def _sqlite_engine(database: str | None, busy_seconds: float) -> Engine:
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the database folder for {database!r}: {exc.strerror}") from None
     url = f"sqlite:///{database or ':memory:'}"
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
+    engine = create_engine(url, connect_args={"timeout": busy_seconds})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Foreign keys make deletes cascade; WAL lets readers go on while one writer writes.
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
         if database and database != ":memory:":
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
