@@ -1,19 +1,57 @@
-"""`keysmith app`: placeholder until its issue lands (replace this module)."""
+"""`keysmith app`: start the Streamlit app on 127.0.0.1 (port 8501 unless `--port` says otherwise).
+
+The app file is the checkout's `app.py`; Streamlit runs in a child process so that its own signal handling and
+exit code pass straight through to the caller.
+"""
 
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from keysmith.errors import KeysmithError
 
+_APP = Path(__file__).resolve().parents[3] / "app.py"
+
 
 def register(sub: Any) -> None:
     """Add the `app` subcommand."""
-    parser: argparse.ArgumentParser = sub.add_parser("app", help="(being built)")
+    parser: argparse.ArgumentParser = sub.add_parser("app", help="start the web app (Streamlit)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8501, help="port to listen on (default: 8501)")
     parser.set_defaults(handler=run)
 
 
+def command(host: str, port: int, app: Path = _APP) -> list[str]:
+    """The Streamlit command line `keysmith app` runs (exposed for tests and the benchmark)."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+
+
 def run(args: argparse.Namespace) -> int:
-    """Not built yet."""
-    raise KeysmithError("'keysmith app' is not available yet")
+    """Run Streamlit until it exits; its exit code is ours."""
+    if not _APP.is_file():
+        raise KeysmithError(f"app.py: not found at {_APP} (run 'keysmith app' from a checkout)")
+    if not 0 < args.port < 65536:
+        raise KeysmithError(f"--port: expected 1..65535, got {args.port!r}")
+    print(f"Keysmith: http://{args.host}:{args.port}", flush=True)
+    try:
+        return subprocess.call(command(args.host, args.port))  # noqa: S603 - fixed argv, no shell
+    except KeyboardInterrupt:
+        return 0
