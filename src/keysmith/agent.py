@@ -1,0 +1,254 @@
+"""The tool-calling agent: a small LangGraph graph built from a chat model instance and tools.
+
+`build_agent` receives everything it uses (model, tools, system prompt); it reads no environment. The graph:
+
+    model ──tool calls──▶ tools (ToolNode) ──▶ model ──no tool calls──▶ end
+      └──malformed tool-call JSON──▶ repair (an error message per call) ──▶ model
+
+- Bad tool arguments (schema validation, or a Keysmith input error such as an unknown variable id) come back
+  to the model as a readable `ToolMessage` so it can correct them; any other tool error surfaces.
+- After `max_tool_rounds` rounds of tool calls, the model is called once more without tools and told to
+  answer with what it has; the stream then carries a `NoticeEvent` and `FinalEvent(capped=True)`.
+
+`stream_agent` runs the graph and yields `TokenEvent` / `ToolStartEvent` / `ToolEndEvent` / `NoticeEvent`
+and one `FinalEvent` with the raw final text (the guards and sanitising run in the caller). Provider failures
+are raised as `ProviderError`; a stream that breaks after some answer text raises `StreamCutError` carrying
+the partial text. Tokens streamed in a turn that then calls tools are the model's preamble: a UI may clear
+them when the `ToolStartEvent` arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    AnyMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.tools import BaseTool, ToolException
+from langgraph.graph import START, StateGraph
+from langgraph.graph.message import add_messages
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.prebuilt import ToolNode
+from langgraph.prebuilt.tool_node import ToolInvocationError
+
+from keysmith.answer import Event, FinalEvent, NoticeEvent, TokenEvent, ToolEndEvent, ToolStartEvent
+from keysmith.errors import AssessmentError, FrameworkError, KeysmithError, ProviderError, ScoringInputError
+from keysmith.models import StreamCutError, classify_provider_error, is_provider_error
+from keysmith.prompts import render
+
+# Keysmith errors a tool raises when its *arguments* are wrong: the model can fix those.
+ARGUMENT_ERRORS: tuple[type[Exception], ...] = (
+    ScoringInputError,
+    AssessmentError,
+    FrameworkError,
+    ToolException,
+)
+History = Sequence[tuple[str, str] | BaseMessage]
+
+
+class AgentState(TypedDict):
+    """The graph's state: the conversation so far (system prompt excluded; it is added per call)."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    capped: NotRequired[bool]  # set by the model call made after the last allowed tool round
+
+
+def argument_error_message(error: Exception) -> str:
+    """The `handle_tool_errors` hook: a readable message for argument errors; anything else re-raises."""
+    if isinstance(error, ToolInvocationError):
+        problems = [
+            f"- {'.'.join(str(part) for part in item.get('loc', ())) or 'arguments'}: {item.get('msg')}"
+            for item in error.filtered_errors or []
+        ] or [f"- {error.source}"]
+        return (
+            f"Error: the arguments for {error.tool_name} were not valid:\n"
+            + "\n".join(problems)
+            + "\nCall the tool again with corrected arguments."
+        )
+    if isinstance(error, ARGUMENT_ERRORS):
+        return f"Error: {error}\nCall the tool again with corrected arguments."
+    raise error
+
+
+def _rounds_this_turn(messages: Sequence[BaseMessage]) -> int:
+    """Tool-calling model turns since the user's last message."""
+    rounds = 0
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            break
+        if isinstance(message, AIMessage) and (message.tool_calls or message.invalid_tool_calls):
+            rounds += 1
+    return rounds
+
+
+def _unanswered_invalid_calls(state: AgentState) -> list[dict[str, Any]]:
+    last_ai = next((m for m in reversed(state["messages"]) if isinstance(m, AIMessage)), None)
+    return [dict(call) for call in last_ai.invalid_tool_calls] if last_ai is not None else []
+
+
+def build_agent(
+    model: BaseChatModel,
+    tools: Sequence[BaseTool],
+    system_prompt: str,
+    max_tool_rounds: int = 6,
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """Compile the agent graph for `model` with `tools` (see the module docstring)."""
+    bound = model.bind_tools(list(tools))
+    cap_note = render("tool_cap", rounds=max_tool_rounds)
+
+    def call_model(state: AgentState) -> dict[str, Any]:
+        prompt: list[BaseMessage] = [SystemMessage(system_prompt), *state["messages"]]
+        if _rounds_this_turn(state["messages"]) >= max_tool_rounds:
+            return {"messages": [model.invoke([*prompt, SystemMessage(cap_note)])], "capped": True}
+        return {"messages": [bound.invoke(prompt)], "capped": False}
+
+    def after_model(state: AgentState) -> Literal["tools", "repair", "__end__"]:
+        last = state["messages"][-1]
+        if not isinstance(last, AIMessage) or _rounds_this_turn(state["messages"]) > max_tool_rounds:
+            return "__end__"
+        if last.tool_calls:
+            return "tools"
+        return "repair" if last.invalid_tool_calls else "__end__"
+
+    def after_tools(state: AgentState) -> Literal["repair", "model"]:
+        return "repair" if _unanswered_invalid_calls(state) else "model"
+
+    def repair(state: AgentState) -> dict[str, list[BaseMessage]]:
+        # Malformed tool-call JSON: every call id must still get an answer, or the next request is refused.
+        return {
+            "messages": [
+                ToolMessage(
+                    content=f"Error: the arguments for {call.get('name')} were not valid JSON "
+                    f"({call.get('error') or 'could not be parsed'}). Call it again with a JSON object.",
+                    name=str(call.get("name") or "unknown"),
+                    tool_call_id=str(call.get("id") or "invalid"),
+                    status="error",
+                )
+                for call in _unanswered_invalid_calls(state)
+            ]
+        }
+
+    graph = StateGraph(AgentState)
+    graph.add_node("model", call_model)
+    graph.add_node("tools", ToolNode(list(tools), handle_tool_errors=argument_error_message))
+    graph.add_node("repair", repair)
+    graph.add_edge(START, "model")
+    graph.add_conditional_edges("model", after_model)
+    graph.add_conditional_edges("tools", after_tools)
+    graph.add_edge("repair", "model")
+    return graph.compile()
+
+
+def to_messages(history: History, question: str) -> list[BaseMessage]:
+    """The conversation as LangChain messages: `(role, text)` pairs (user/human, assistant/ai) or messages."""
+    messages: list[BaseMessage] = []
+    for item in history:
+        if isinstance(item, BaseMessage):
+            messages.append(item)
+            continue
+        role, text = item
+        if role in ("user", "human"):
+            messages.append(HumanMessage(text))
+        elif role in ("assistant", "ai"):
+            messages.append(AIMessage(text))
+        else:
+            raise KeysmithError(f"history: expected role user or assistant, got {role!r}")
+    messages.append(HumanMessage(question))
+    return messages
+
+
+class _StreamTracker:
+    """Turns graph stream items into events and remembers what a failure needs (partial text, cap)."""
+
+    def __init__(self) -> None:
+        self.turn_text: list[str] = []
+        self.final_text = ""
+        self.rounds = 0
+        self.capped = False
+
+    def on_message(self, chunk: Any, metadata: dict[str, Any]) -> Iterator[Event]:
+        if metadata.get("langgraph_node") != "model" or not isinstance(chunk, AIMessageChunk):
+            return
+        text = chunk.text
+        if text:
+            self.turn_text.append(text)
+            yield TokenEvent(text)
+
+    def on_update(self, update: dict[str, Any]) -> Iterator[Event]:
+        for node, change in update.items():
+            messages = (change or {}).get("messages", [])
+            if node == "model":
+                self.capped = bool((change or {}).get("capped"))
+                yield from self._model_done(messages)
+            elif node in ("tools", "repair"):
+                for message in messages:
+                    if isinstance(message, ToolMessage):
+                        yield ToolEndEvent(
+                            str(message.name or ""),
+                            str(message.content),
+                            ok=message.status != "error",
+                            call_id=message.tool_call_id,
+                        )
+
+    def _model_done(self, messages: Sequence[BaseMessage]) -> Iterator[Event]:
+        self.turn_text = []
+        for message in messages:
+            if not isinstance(message, AIMessage):
+                continue
+            self.final_text = message.text
+            if self.capped:
+                return  # the capped call still asked for tools: they will not run
+            if message.tool_calls or message.invalid_tool_calls:
+                self.rounds += 1
+            for call in message.tool_calls:
+                yield ToolStartEvent(call["name"], dict(call["args"]), call_id=str(call.get("id") or ""))
+            for bad in message.invalid_tool_calls:
+                yield ToolStartEvent(str(bad.get("name") or "unknown"), {}, call_id=str(bad.get("id") or ""))
+
+
+def stream_agent(
+    graph: CompiledStateGraph[Any, Any, Any, Any],
+    question: str,
+    history: History = (),
+    *,
+    spec: str = "",
+) -> Iterator[Event]:
+    """Run `graph` on `question` after `history`, yielding events and finally one `FinalEvent(text)`.
+
+    `spec` (the KEYSMITH_MODEL value) lets provider error messages name the right variable. Raises
+    `ProviderError` (or `StreamCutError` with `partial_text` when answer text had already streamed);
+    other errors propagate unchanged.
+    """
+    tracker = _StreamTracker()
+    inputs = {"messages": to_messages(history, question)}
+    config: Any = {"recursion_limit": 100}  # the tool-round cap ends a turn long before this
+    try:
+        for mode, item in graph.stream(inputs, config=config, stream_mode=["messages", "updates"]):
+            if mode == "messages":
+                yield from tracker.on_message(*item)
+            elif isinstance(item, dict):
+                yield from tracker.on_update(item)
+    except ProviderError:
+        raise
+    except Exception as exc:
+        if not is_provider_error(exc):
+            raise
+        error = classify_provider_error(exc, spec)
+        partial = "".join(tracker.turn_text)
+        if partial and error.kind in ("connection", "timeout", "server", "unknown"):
+            raise StreamCutError(f"The answer was cut off mid-stream: {error}", partial) from exc
+        raise error from exc
+    if tracker.capped:
+        yield NoticeEvent(
+            f"I stopped looking things up after {tracker.rounds} rounds of tool calls; "
+            "this answer uses what was found so far."
+        )
+    yield FinalEvent(tracker.final_text, capped=tracker.capped)
