@@ -149,13 +149,6 @@ def test_to_dict_is_plain_json_with_every_section(framework: Framework) -> None:
     assert data["archetypes"][0]["source"] == "framework"
 
 
-def test_signals_are_optional_and_empty_when_missing(framework: Framework) -> None:
-    if (FRAMEWORK_DIR / "signals.yaml").exists():
-        pytest.skip("the shipped framework has signals.yaml; the tmp-dir tests below cover the missing case")
-    assert dict(framework.variable_cues) == {}
-    assert dict(framework.stall_reason_cues) == {}
-
-
 # --- broken data: each error names the file and the field -------------------------------------------------
 
 
@@ -171,6 +164,12 @@ def _edit(directory: Path, name: str, change: Callable[[Any], None]) -> None:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     change(data)
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def test_signals_are_optional_and_empty_when_missing(tmp_path: Path) -> None:
+    framework = load_framework(_copy(tmp_path))
+    assert dict(framework.variable_cues) == {}
+    assert dict(framework.stall_reason_cues) == {}
 
 
 def test_signals_load_and_reject_unknown_ids(tmp_path: Path) -> None:
