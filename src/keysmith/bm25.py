@@ -1,0 +1,87 @@
+"""A small Okapi BM25 keyword index (stdlib only) for the hybrid search.
+
+Vectors find paraphrases; BM25 finds the rare exact words (an ERP, "drift", "bias") that a small embedding
+model blurs. Documents are tokenised into lower-case word stems with English stop words removed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+_WORD = re.compile(r"[a-z0-9]+")
+STOP_WORDS = frozenset(
+    " ".join(
+        (
+            "a about above after again against all am an and any are as at be because been before being",
+            "below between both but by can could did do does doing down during each few for from",
+            "further had has have having he her here hers him his how i if in into is it its itself",
+            "just me more most my no nor not now of off on once only or other our ours out over own",
+            "same she should so some such than that the their theirs them then there these they this",
+            "those through to too under until up very was we were what when where which while who whom",
+            "why will with would you your yours us get got",
+        )
+    ).split()
+)
+
+
+def _stem(word: str) -> str:
+    """A deliberately light stemmer: plurals and common verb endings ('rollouts' matches 'rollout')."""
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)] + keep
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case stems of the non-stop words in `text`."""
+    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in STOP_WORDS and len(w) > 1]
+
+
+@dataclass
+class BM25Index:
+    """BM25 over a fixed set of documents; `scores(query)` returns {doc id: score} for docs sharing a term."""
+
+    k1: float = 1.5
+    b: float = 0.75
+    _postings: dict[str, dict[str, int]] = field(default_factory=dict)  # term -> {doc id: count}
+    _lengths: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, documents: Iterable[tuple[str, str]]) -> BM25Index:
+        """Index (id, text) pairs."""
+        index = cls()
+        for doc_id, text in documents:
+            tokens = tokenize(text)
+            index._lengths[doc_id] = len(tokens)
+            for term, count in Counter(tokens).items():
+                index._postings.setdefault(term, {})[doc_id] = count
+        return index
+
+    def __len__(self) -> int:
+        return len(self._lengths)
+
+    def idf(self, term: str) -> float:
+        """Okapi idf with the +1 that keeps it positive for very common terms."""
+        n, df = len(self._lengths), len(self._postings.get(term, {}))
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def scores(self, query: str) -> dict[str, float]:
+        """BM25 score of every document that shares at least one query term."""
+        if not self._lengths:
+            return {}
+        average = sum(self._lengths.values()) / len(self._lengths) or 1.0
+        result: dict[str, float] = {}
+        for term in set(tokenize(query)):
+            idf = self.idf(term)
+            for doc_id, count in self._postings.get(term, {}).items():
+                norm = self.k1 * (1 - self.b + self.b * self._lengths[doc_id] / average)
+                result[doc_id] = result.get(doc_id, 0.0) + idf * count * (self.k1 + 1) / (count + norm)
+        return result
+
+    def max_possible(self, query: str) -> float:
+        """An upper bound on any document's score for `query` (used to normalise scores to 0..1)."""
+        return sum(self.idf(t) * (self.k1 + 1) for t in set(tokenize(query)))
