@@ -1,0 +1,1 @@
+"""Evaluations: datasets (`evals/datasets/*.yaml`), pure evaluators, the runner (`keysmith eval`)."""

@@ -1,0 +1,153 @@
+"""The eval metrics themselves: each evaluator on hand-made inputs whose right verdict is known."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from evals import evaluators as ev
+
+DATASETS = Path(__file__).resolve().parents[1] / "evals" / "datasets"
+REASONS = {
+    "zoom_level": "Zoom Level Problem",
+    "input_output_mismatch": "Input-Output Mismatch",
+    "governance_vacuum": "Governance Vacuum",
+    "change_management_deficit": "Change Management Deficit",
+    "economics_shift": "Economics Shift",
+}
+ARCHETYPES = {
+    "standardization": "Standardization",
+    "education": "Education",
+    "process_reengineering": "Process Reengineering",
+    "risk_management": "Risk Management",
+}
+
+
+def test_stall_reasons_are_read_from_names_and_ids_in_any_case_and_hyphenation() -> None:
+    phrases = ev.stall_reason_phrases(REASONS)
+    text = "Most likely an **input/output mismatch**, and the governance-vacuum too. Not a zoom problem."
+    assert ev.phrases_named(text, phrases) == {"input_output_mismatch", "governance_vacuum"}
+
+
+def test_a_reason_word_inside_another_word_is_not_a_name() -> None:
+    phrases = {"x": ("economics shift",)}
+    assert ev.phrases_named("the socioeconomics shifting", phrases) == set()
+
+
+def test_archetypes_need_title_case_and_accept_british_spellings() -> None:
+    text = "Start with Standardisation, then Process Re-engineering. Their education budget is small."
+    assert ev.archetypes_named(text, ARCHETYPES) == {"standardization", "process_reengineering"}
+
+
+def test_micro_recall_and_precision_with_neutral_names() -> None:
+    first = ev.match_sets({"a", "b", "c"}, {"a", "d"}, acceptable={"c"})
+    second = ev.match_sets(set(), {"e"})
+    assert (first.hits, first.missed, first.wrong) == ({"a"}, {"d"}, {"b"})
+    assert ev.micro_recall([first, second]) == pytest.approx(1 / 3)
+    assert ev.micro_precision([first, second]) == pytest.approx(1 / 2)
+
+
+def test_precision_is_perfect_when_nothing_was_named() -> None:
+    assert ev.micro_precision([ev.match_sets(set(), {"a"})]) == 1.0
+    assert ev.micro_recall([ev.match_sets(set(), {"a"})]) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("expected", "value", "dont_know", "understood", "verdict"),
+    [
+        (4, 4, False, True, True),
+        (4, 3, False, True, False),
+        (4, None, True, True, False),
+        ("dont_know", None, True, True, True),
+        ("dont_know", None, False, False, False),
+        ("not_understood", None, False, False, True),
+        ("not_understood", 5, False, True, False),
+    ],
+)
+def test_parse_matches(
+    expected: int | str, value: int | None, dont_know: bool, understood: bool, verdict: bool
+) -> None:
+    assert ev.parse_matches(expected, value, dont_know, understood) is verdict
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The framework does not say what step 1 is called.",
+        "Keysmith doesn’t hold the other ten archetypes.",
+        "That is outside what Keysmith covers: it helps with stalled AI rollouts.",
+        "The remaining steps are not named in the sources Keysmith has.",
+        "I can't help with restaurant tips.",
+    ],
+)
+def test_abstention_statements_are_detected(text: str) -> None:
+    assert ev.is_abstention(False, text)
+
+
+def test_an_on_topic_answer_is_not_an_abstention_unless_flagged() -> None:
+    text = "A Governance Vacuum: nobody owns monitoring at scale [1]. If you do not have an owner, name one."
+    assert not ev.is_abstention(False, text)
+    assert ev.is_abstention(True, text)
+
+
+def test_citation_markers_map_by_position_or_marker_and_must_exist() -> None:
+    citations = [{"id": "gov#a"}, {"id": "gone#b"}]
+    text = "See [1] and [2, 3]. A [link](http://x)."
+    checked, problems = ev.citation_problems(text, citations, {"gov#a": True})
+    assert checked == 5
+    assert problems == [
+        "marker [2] cites 'gone#b', which is not in the index",
+        "marker [3] points to no citation",
+        "citation 'gone#b' is not in the index",
+    ]
+    marked = [{"id": "gov#a", "marker": 4}]
+    assert ev.citation_problems("Only [4].", marked, {"gov#a": True}) == (2, [])
+
+
+def test_numbers_must_come_from_the_sources_or_round_them() -> None:
+    sources = ["tool: production score 62.4, pilot 81", "user: we have 12 regions and 1,200 staff"]
+    text = "1. Production scores 62 [3] against 81; 12 regions, 1,200 people, 40% of them. See https://x.io/7"
+    assert ev.unsupported_numbers(text, sources) == (5, ["40"])
+
+
+def test_numbers_with_magnitude_suffixes_are_checked_but_model_names_are_not() -> None:
+    assert ev.unsupported_numbers("Costs rose 6x to 30k on gpt-4o.", ["6 times"]) == (2, ["30"])
+
+
+def test_a_rounding_must_match_the_stated_precision() -> None:
+    assert ev.unsupported_numbers("about 62.5", ["62.44"]) == (1, ["62.5"])
+    assert ev.unsupported_numbers("about 62.4", ["62.44"]) == (1, [])
+
+
+def test_retrieval_metrics() -> None:
+    ranked = ["a", "b", "c", "d"]
+    assert ev.recall_at_k(ranked, {"c", "d"}, 3) == 0.5
+    assert ev.hit_at_k(ranked, {"c", "d"}, 3) == 1.0
+    assert ev.hit_at_k(ranked, {"d"}, 3) == 0.0
+    assert ev.reciprocal_rank(ranked, {"c", "d"}) == pytest.approx(1 / 3)
+    assert ev.reciprocal_rank(ranked, {"z"}) == 0.0
+
+
+def _load(name: str) -> list[dict[str, object]]:
+    data = yaml.safe_load((DATASETS / f"{name}.yaml").read_text(encoding="utf-8"))
+    (items,) = data.values()
+    assert isinstance(items, list)
+    return items
+
+
+def test_datasets_are_big_enough_and_well_formed() -> None:
+    scenarios, answers, abstention = _load("scenarios"), _load("assessment"), _load("abstention")
+    assert len(scenarios) >= 30 and len(answers) >= 30
+    assert sum(c["expect"] == "abstain" for c in abstention) >= 20
+    assert any(c["expect"] == "answer" for c in abstention)
+    for case in scenarios:
+        reasons = case["stall_reasons"]
+        assert isinstance(reasons, list) and 1 <= len(reasons) <= 2 and set(reasons) <= set(REASONS)
+        assert set(case["archetypes"]) <= set(ARCHETYPES)  # type: ignore[arg-type]
+    for answer in answers:
+        assert answer["expected"] in {1, 2, 3, 4, 5, "dont_know", "not_understood"}
+    for items in (scenarios, answers, abstention):
+        ids = [item["id"] for item in items]
+        assert len(ids) == len(set(ids))
