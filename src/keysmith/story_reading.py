@@ -1,0 +1,146 @@
+"""Deterministic reading of a manager's free-text story (standard library and keysmith only).
+
+`read_story(text, framework)` matches the cue phrases of `knowledge/framework/signals.yaml`
+(`framework.variable_cues`, `framework.stall_reason_cues`) against the story, clause by clause (see
+`text_matching`), and returns `StorySignals`:
+- variables signalled as weak, with the cue phrases and the story's own words that matched;
+- stall reasons ranked by a score: each direct cue of the reason counts DIRECT_WEIGHT, each cue of one of its
+  signal variables counts VARIABLE_WEIGHT divided by the number of signal variables (a data complaint is
+  shared between the two reasons data feeds; a governance complaint belongs to governance vacuum alone).
+  `strength = score / (score + 1)`, so one direct cue gives 0.5 and more evidence approaches 1;
+- archetypes whose gap variables the story signals (directly, or through a stall reason's direct cues);
+- `on_topic`: a cue of two or more words, two cues, one cue plus an AI or rollout word, or an AI word plus a
+  rollout word. A lone one-word cue ("pricing") is not enough to call a text on topic.
+Cues the story denies ("data is not a problem") count for nothing and are listed in `denied`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+
+from keysmith.findings import ArchetypeSuggestion, StallReasonFinding, StorySignals, VariableSignal
+from keysmith.framework import Framework
+from keysmith.text_matching import Clause, Cue, Match, clauses, find, find_all
+
+DIRECT_WEIGHT = 1.0
+VARIABLE_WEIGHT = 0.5
+ARCHETYPE_THRESHOLD = 0.5
+MAX_STORY_CHARS = 20_000  # longer text is read up to here: a story, not a document
+
+_AI_TERMS = (
+    "ai", "artificial intelligence", "machine learning", "ml", "model", "algorithm", "automation",
+    "chatbot", "copilot", "llm", "genai", "gpt", "computer vision", "predictive",
+)  # fmt: skip
+_ROLLOUT_TERMS = (
+    "pilot", "rollout", "roll out", "scale", "scaling", "deploy", "deployment", "adoption", "implementation",
+    "transformation", "proof of concept", "poc", "production", "go live", "stalled", "stall",
+)  # fmt: skip
+
+
+@lru_cache(maxsize=64)
+def _compiled(phrases: tuple[str, ...]) -> tuple[Cue, ...]:
+    return tuple(Cue.compile(p) for p in phrases)
+
+
+def _read(cue_sets: Mapping[str, tuple[str, ...]], text_clauses: Sequence[Clause]) -> dict[str, list[Match]]:
+    """Every match (affirmed or denied) per id, in the cue file's order."""
+    return {key: find_all(_compiled(tuple(phrases)), text_clauses) for key, phrases in cue_sets.items()}
+
+
+def _terms(terms: Sequence[str], text_clauses: Sequence[Clause]) -> list[str]:
+    return [t for t in terms if any(find(_compiled((t,))[0], c) for c in text_clauses)]
+
+
+def read_story(text: str, framework: Framework) -> StorySignals:
+    """Read `text` (any string; never raises on content) against the framework's cue lexicon."""
+    text_clauses = clauses(text[:MAX_STORY_CHARS])
+    variable_hits = _read(framework.variable_cues, text_clauses)
+    reason_hits = _read(framework.stall_reason_cues, text_clauses)
+    every = [m for hits in (variable_hits, reason_hits) for ms in hits.values() for m in ms]
+    denied = sorted({m.cue.phrase for m in every if m.negated})
+    affirmed_vars = {k: [m for m in ms if not m.negated] for k, ms in variable_hits.items()}
+    affirmed_reasons = {k: [m for m in ms if not m.negated] for k, ms in reason_hits.items()}
+    variables = tuple(
+        VariableSignal(v.id, v.name, tuple(m.cue.phrase for m in ms), tuple(m.text for m in ms))
+        for v in framework.variables
+        if (ms := affirmed_vars.get(v.id, []))
+    )
+    ai, rollout = _terms(_AI_TERMS, text_clauses), _terms(_ROLLOUT_TERMS, text_clauses)
+    return StorySignals(
+        on_topic=_on_topic(affirmed_vars, affirmed_reasons, bool(ai), bool(rollout)),
+        variables=variables,
+        stall_reasons=_rank_reasons(framework, affirmed_vars, affirmed_reasons),
+        archetypes=_archetypes(framework, affirmed_vars, affirmed_reasons),
+        denied=tuple(denied),
+        topic_terms=tuple(ai + rollout),
+    )
+
+
+def _on_topic(
+    variable_hits: Mapping[str, list[Match]], reason_hits: Mapping[str, list[Match]], ai: bool, rollout: bool
+) -> bool:
+    matches = [m for hits in (variable_hits, reason_hits) for ms in hits.values() for m in ms]
+    if len(matches) >= 2 or any(len(m.cue.stems) >= 2 for m in matches):
+        return True
+    return (bool(matches) and (ai or rollout)) or (ai and rollout)
+
+
+def _rank_reasons(
+    framework: Framework, variable_hits: Mapping[str, list[Match]], reason_hits: Mapping[str, list[Match]]
+) -> tuple[StallReasonFinding, ...]:
+    findings: list[tuple[float, int, StallReasonFinding]] = []
+    for order, reason in enumerate(framework.stall_reasons):
+        direct = reason_hits.get(reason.id, [])
+        share = VARIABLE_WEIGHT / len(reason.signal_variables)
+        score = DIRECT_WEIGHT * len(direct)
+        evidence = [f'the story says "{m.text}" (cue: "{m.cue.phrase}")' for m in direct]
+        for vid in reason.signal_variables:
+            hits = variable_hits.get(vid, [])
+            score += share * len(hits)
+            if hits:
+                quoted = ", ".join(f'"{m.text}"' for m in hits)
+                name = framework.variable(vid).name.lower()
+                evidence.append(f"weak {name}, one of this reason's signal variables: {quoted}")
+        if score > 0:
+            finding = StallReasonFinding(reason.id, reason.name, score / (score + 1), tuple(evidence))
+            findings.append((score, order, finding))
+    findings.sort(key=lambda item: (-round(item[0], 9), item[1]))
+    return tuple(f for _, _, f in findings)
+
+
+def _support(
+    framework: Framework, variable_hits: Mapping[str, list[Match]], reason_hits: Mapping[str, list[Match]]
+) -> dict[str, tuple[float, list[str]]]:
+    """Per variable: how much the story points at its weakness, and the words that do."""
+    support: dict[str, tuple[float, list[str]]] = {}
+    for vid in framework.variable_ids:
+        hits = variable_hits.get(vid, [])
+        words = [f'"{m.text}"' for m in hits]
+        total = float(len(hits))
+        for reason in framework.stall_reasons:
+            direct = reason_hits.get(reason.id, [])
+            if vid in reason.signal_variables and direct:
+                total += len(direct) / len(reason.signal_variables)
+                words += [f'"{m.text}" ({reason.name})' for m in direct]
+        support[vid] = (total, words)
+    return support
+
+
+def _archetypes(
+    framework: Framework, variable_hits: Mapping[str, list[Match]], reason_hits: Mapping[str, list[Match]]
+) -> tuple[ArchetypeSuggestion, ...]:
+    support = _support(framework, variable_hits, reason_hits)
+    ranked: list[tuple[float, int, ArchetypeSuggestion]] = []
+    for order, archetype in enumerate(framework.archetypes):
+        gaps = [v for v in archetype.gap_variables if support[v][0] > 0]
+        score = sum(support[v][0] for v in gaps)
+        if score < ARCHETYPE_THRESHOLD:
+            continue
+        parts = [f"{framework.variable(v).name.lower()} ({', '.join(support[v][1])})" for v in gaps]
+        reason = (
+            f"Rule: the story signals a weak gap variable of this archetype. Fired by: {'; '.join(parts)}."
+        )
+        ranked.append((score, order, ArchetypeSuggestion(archetype.id, archetype.name, reason, tuple(gaps))))
+    ranked.sort(key=lambda item: (-round(item[0], 9), item[1]))
+    return tuple(a for _, _, a in ranked)
