@@ -164,6 +164,8 @@ def load_embeddings(spec: str, settings: Settings) -> Embeddings:
             timeout=settings.request_timeout,
             max_retries=0,
             http_client=make_http_client(settings.request_timeout, settings.max_retries),
+            # Splitting by token count needs tiktoken's vocabulary, a download at run time; chunks are short.
+            check_embedding_ctx_length=False,
         )
     raise ConfigError(f"KEYSMITH_EMBEDDINGS: expected local or openai:<model>, got {spec!r}")
 
