@@ -55,6 +55,11 @@ def test_score_json_has_the_agreed_shape(tmp_path: Path) -> None:
     assert {"variable", "gain"} <= set(data["levers"][0])
     assert [o["variable"] for o in data["omissions"]] == ["governance"]
     assert data["what_if"] is None
+    # diagnosis: the weak data and hand-offs point to the input-output mismatch first
+    assert data["stall_reasons"][0]["id"] == "input_output_mismatch"
+    assert all(isinstance(f["evidence"], list) and f["evidence"] for f in data["stall_reasons"])
+    assert {a["id"] for a in data["archetypes"]} == {"standardization", "process_reengineering", "education"}
+    assert all(a["reason"] for a in data["archetypes"])
 
 
 def test_score_json_is_byte_identical_across_runs(tmp_path: Path) -> None:
@@ -72,6 +77,8 @@ def test_score_table_shows_the_same_numbers_as_json(tmp_path: Path) -> None:
     assert "65.8" in out and "35.3" in out
     assert "1. Data infrastructure" in out
     assert "Governance: 15% of the production weight" in out
+    assert "Input-Output Mismatch (strong" in out
+    assert "Unknown, because its variables were not answered: Governance Vacuum" in out
     assert not out.lstrip().startswith("{")
 
 
@@ -93,6 +100,7 @@ def test_what_if_changes_the_scores_and_says_so(tmp_path: Path) -> None:
     assert data["what_if"]["baseline"]["production"] == 35.29
     assert data["profiles"]["production"]["score"] > 35.29
     assert data["omissions"] == []
+    assert "governance_vacuum" in {f["id"] for f in data["stall_reasons"]}
     text = keysmith("score", path, "--what-if", "governance=5", cwd=tmp_path).stdout
     assert "What if governance=5" in text
 
@@ -186,3 +194,15 @@ def test_broken_framework_data_exits_2_naming_the_file(tmp_path: Path) -> None:
     assert result.stderr.strip() == (
         f"keysmith: {profiles}: profiles[0].weights.<sum>: weights must sum to 1, got 1.1"
     )
+
+
+def test_score_json_equals_diagnosis_full_report(tmp_path: Path) -> None:
+    from keysmith.diagnosis import full_report
+    from keysmith.framework import load_framework
+
+    path = EXAMPLES / "stalled_rollout.json"
+    answers = json.loads(path.read_text(encoding="utf-8"))["answers"]
+    expected = full_report(answers, load_framework(ROOT / "knowledge" / "framework"))
+    result = keysmith("score", str(path), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == expected

@@ -16,6 +16,7 @@ from typing import Any
 
 from keysmith.commands.score_text import render_report
 from keysmith.config import Settings
+from keysmith.diagnosis import report_with_diagnosis
 from keysmith.errors import ScoringInputError
 from keysmith.framework import Framework, load_framework
 from keysmith.scoring import ScoreReport, parse_answers_document, score, validate_answers, what_if
@@ -55,11 +56,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def report_data(report: ScoreReport, framework: Framework) -> dict[str, Any]:
-    """The `keysmith score --json` dict: the score report plus stall reasons and archetypes from diagnosis."""
-    data = report.to_dict()
-    data.setdefault("stall_reasons", [])
-    data.setdefault("archetypes", [])
-    return data
+    """The `keysmith score --json` dict: the score report plus stall reasons and archetypes from diagnosis.
+
+    Equals `diagnosis.full_report(answers)` for plain answers, and keeps a what-if report's `what_if` part.
+    """
+    return report_with_diagnosis(report, framework)
 
 
 def read_answers_file(path: Path, framework: Framework) -> dict[str, int | None]:

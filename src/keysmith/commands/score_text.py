@@ -93,21 +93,23 @@ def _omissions(omissions: list[Mapping[str, Any]]) -> list[str]:
 
 
 def _diagnosis(data: Mapping[str, Any]) -> list[str]:
+    """Stall reasons with a signal (in diagnosis's order), then the unknown ones, then the archetypes."""
     lines: list[str] = []
-    if data.get("stall_reasons"):
-        lines += ["", "Likely stall reasons"]
-        for finding in data["stall_reasons"]:
-            lines.append(f"  - {finding['id']}: {_evidence(finding.get('evidence'))}")
+    findings = data.get("stall_reasons") or []
+    signalled = [f for f in findings if f.get("level") not in ("none", "unknown")]
+    unknown = [f["name"] for f in findings if f.get("level") == "unknown"]
+    if signalled or unknown:
+        lines += ["", "Stall reasons (strongest first)"]
+        for finding in signalled:
+            lines.append(f"  - {finding['name']} ({finding['level']}, strength {_pct(finding['strength'])})")
+            lines += [f"      {item}" for item in finding.get("evidence") or []]
+    if unknown:
+        lines.append(f"  Unknown, because its variables were not answered: {', '.join(unknown)}")
     if data.get("archetypes"):
         lines += ["", "Solution archetypes that fit"]
-        lines += [f"  - {item['id']}: {item.get('reason', '')}" for item in data["archetypes"]]
+        for item in data["archetypes"]:
+            lines += [f"  - {item['name']}", f"      {item['reason']}"]
     return lines
-
-
-def _evidence(evidence: object) -> str:
-    if isinstance(evidence, list):
-        return "; ".join(str(e) if not isinstance(e, Mapping) else str(e.get("text", e)) for e in evidence)
-    return "" if evidence is None else str(evidence)
 
 
 def _what_if(info: Mapping[str, Any], profiles: Mapping[str, Any]) -> list[str]:
