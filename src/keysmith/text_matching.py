@@ -66,11 +66,16 @@ def fold(text: str) -> str:
     return plain.casefold().translate(_APOSTROPHES)
 
 
-def normalize(text: str) -> str:
-    """Folded text with contractions expanded, clause boundaries as `|`, everything else as single spaces."""
-    folded = fold(text)
+def expand_contractions(folded: str) -> str:
+    """"can't" -> "can not", "isnt" -> "is not", ... on already folded text."""
     for pattern, replacement in _CONTRACTIONS:
         folded = pattern.sub(replacement, folded)
+    return folded
+
+
+def normalize(text: str) -> str:
+    """Folded text with contractions expanded, clause boundaries as `|`, everything else as single spaces."""
+    folded = expand_contractions(fold(text))
     folded = _BOUNDARY_CHARS.sub(f" {BOUNDARY} ", folded)
     folded = folded.replace("'", "")  # "team's" -> "teams"; contractions were expanded above
     return " ".join(_NON_WORD.sub(" ", folded).split())
