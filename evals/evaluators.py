@@ -17,8 +17,10 @@ same functions grade the offline composer and any language model. Definitions (t
   of a list, not inside a URL) must equal a number in that turn's sources (tool arguments and outputs, cited
   passages, the user's words) or be one of them rounded to the precision it is stated with. Numbers spelled
   out in words are not checked.
-- recall@k: the share of a query's relevant passages found in the top k; hit@k: 1 when any is. MRR: the mean
-  of 1 / rank of the first relevant passage (0 when none is returned).
+- Retrieval: hit@k is 1 when any of a query's relevant passages is in the top k; the reported recall@3 is
+  the mean hit@3 (retrieval.yaml's definition: `relevant` lists every chunk that answers the query, so one is
+  enough). recall_at_k (the share of all relevant passages in the top k) is reported beside it as
+  chunk recall. MRR: the mean of 1 / rank of the first relevant passage (0 when none is returned).
 """
 
 from __future__ import annotations
@@ -179,22 +181,29 @@ def citation_markers(text: str) -> list[int]:
 
 
 def citation_problems(
-    text: str, citations: Sequence[Mapping[str, Any]], id_exists: Mapping[str, bool]
+    text: str,
+    citations: Sequence[Mapping[str, Any]],
+    id_exists: Mapping[str, bool],
+    turn_passages: Mapping[int, str] | None = None,
 ) -> tuple[int, list[str]]:
     """Check an answer's markers and citations; returns (items checked, problems found).
 
     Items are each marker occurrence and each listed citation. A marker is valid when it maps to a citation
-    (by `marker`, else 1-based position) whose id exists; a citation is valid when its id exists
-    (`id_exists[id]`, computed by the caller against the index).
+    (by `marker`, else 1-based position) whose id exists, and, when `turn_passages` (marker -> passage id as
+    the turn's toolbox numbered them) is given, that is the passage the toolbox handed out under that
+    number. A citation is valid when its id exists (`id_exists[id]`, computed by the caller on the index).
     """
     by_marker = {int(c.get("marker") or i): str(c["id"]) for i, c in enumerate(citations, start=1)}
     problems: list[str] = []
     markers = citation_markers(text)
     for n in markers:
-        if n not in by_marker:
+        cited = by_marker.get(n)
+        if cited is None:
             problems.append(f"marker [{n}] points to no citation")
-        elif not id_exists.get(by_marker[n], False):
-            problems.append(f"marker [{n}] cites {by_marker[n]!r}, which is not in the index")
+        elif not id_exists.get(cited, False):
+            problems.append(f"marker [{n}] cites {cited!r}, which is not in the index")
+        elif turn_passages is not None and turn_passages.get(n) != cited:
+            problems.append(f"marker [{n}] cites {cited!r}, but the turn handed out {turn_passages.get(n)!r}")
     for citation in citations:
         if not id_exists.get(str(citation["id"]), False):
             problems.append(f"citation {citation['id']!r} is not in the index")

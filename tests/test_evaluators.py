@@ -106,6 +106,16 @@ def test_citation_markers_map_by_position_or_marker_and_must_exist() -> None:
     assert ev.citation_problems("Only [4].", marked, {"gov#a": True}) == (2, [])
 
 
+def test_a_marker_must_cite_the_passage_the_turn_handed_out_under_that_number() -> None:
+    citations = [{"id": "gov#a", "marker": 1}]
+    exists = {"gov#a": True}
+    assert ev.citation_problems("[1]", citations, exists, {1: "gov#a"}) == (2, [])
+    assert ev.citation_problems("[1]", citations, exists, {1: "econ#b"}) == (
+        2,
+        ["marker [1] cites 'gov#a', but the turn handed out 'econ#b'"],
+    )
+
+
 def test_numbers_must_come_from_the_sources_or_round_them() -> None:
     sources = ["tool: production score 62.4, pilot 81", "user: we have 12 regions and 1,200 staff"]
     text = "1. Production scores 62 [3] against 81; 12 regions, 1,200 people, 40% of them. See https://x.io/7"

@@ -1,0 +1,220 @@
+"""The eval runner behind `keysmith eval`: index, ask, grade, write `summary.json` and `cases.json`.
+
+`run_evals(settings, suites, model_spec)` indexes the knowledge (incremental: cheap when nothing changed),
+asks Keysmith every dataset question once through the same `Assistant` the app uses (offline, or with the
+model `model_spec` names), grades the answers with `evals.evaluators` and returns the summary:
+`{"suites": {"retrieval": {"recall_at_3", "mrr", ...}, "abstention": {"accuracy", ...},
+"scenarios": {"stall_reason_recall", "stall_reason_precision", "archetype_precision", ...},
+"assessment": {"parse_accuracy"}, "numbers": {"consistency"}, "citations": {"validity"}},
+"mode", "formula_version", ...}`.
+`regressions(summary, baseline)` is the CI guard's comparison.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from evals import suites as s
+from evals.turns import AskFn, Turn, take_turn
+from keysmith.config import Settings
+from keysmith.framework import Framework, load_framework
+from keysmith.ingest import index_knowledge
+from keysmith.retrieval import Retriever, open_retriever
+
+ROOT = Path(__file__).resolve().parents[1]
+DATASETS = ROOT / "evals" / "datasets"
+RESULTS = ROOT / "evals" / "results"
+BASELINE = RESULTS / "baseline" / "summary.json"
+SUITES = ("retrieval", "abstention", "scenarios", "assessment", "numbers", "citations")
+_ANSWER_SUITES = {"abstention", "scenarios", "numbers", "citations"}
+OFFLINE = "offline"
+
+# (suite, metric, target); every target is a floor.
+TARGETS: tuple[tuple[str, str, float], ...] = (
+    ("retrieval", "recall_at_3", 0.9),
+    ("abstention", "accuracy", 0.9),
+    ("scenarios", "stall_reason_recall", 0.8),
+    ("assessment", "parse_accuracy", 0.9),
+    ("numbers", "consistency", 1.0),
+    ("citations", "validity", 1.0),
+)
+# (suite, metric, higher_is_better): what the CI guard compares with the committed baseline.
+GUARDED: tuple[tuple[str, str, bool], ...] = (
+    ("retrieval", "recall_at_3", True),
+    ("retrieval", "mrr", True),
+    ("abstention", "accuracy", True),
+    ("abstention", "false_abstention_rate", False),
+    ("scenarios", "stall_reason_recall", True),
+    ("scenarios", "stall_reason_precision", True),
+    ("scenarios", "archetype_precision", True),
+    ("assessment", "parse_accuracy", True),
+    ("numbers", "consistency", True),
+    ("citations", "validity", True),
+)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class EvalRun:
+    """A finished run: the summary, the per-case records by suite, and where they were written."""
+
+    summary: dict[str, Any]
+    cases: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    written_to: Path | None = None
+
+
+def make_ask(settings: Settings, framework: Framework, retriever: Retriever, spec: str) -> AskFn:
+    """The user's path to an answer: `Assistant.ask` with the model `spec` names (None model = offline)."""
+    from keysmith.models import load_chat_model
+
+    model = load_chat_model(spec, settings)
+    try:
+        from keysmith.assistant import Assistant
+    except ImportError:
+        if model is not None:
+            raise
+        return _composer_ask(framework, retriever)
+    assistant = Assistant(settings, framework, retriever, model=model)
+    return lambda question: assistant.ask(question)
+
+
+def _composer_ask(framework: Framework, retriever: Retriever) -> AskFn:
+    """The offline composer on a fresh toolbox per question (what the Assistant does with no model)."""
+    from keysmith.composer import Composer
+    from keysmith.tools import Toolbox
+
+    composer = Composer(framework, retriever)
+    return lambda question: composer.answer(question, Toolbox(framework, retriever))
+
+
+def _story_reasons(framework: Framework) -> Callable[[str], list[str]]:
+    from keysmith.diagnosis import read_story
+
+    return lambda story: [finding.id for finding in read_story(story, framework).stall_reasons]
+
+
+def _parse_answer() -> s.ParseFn:
+    try:
+        from keysmith.assessment import parse_answer
+    except ImportError:  # the contract's home; the parser itself lives in answer_parsing
+        from keysmith.answer_parsing import parse_answer
+    return parse_answer
+
+
+def _collect_turns(datasets: Path, ask: AskFn, framework: Framework, retriever: Retriever) -> dict[str, Turn]:
+    """Ask every scenario story and abstention question once."""
+    questions = [(str(c["id"]), str(c["story"])) for c in s.load_cases(datasets, "scenarios", "scenarios")]
+    questions += [(str(c["id"]), str(c["question"])) for c in s.load_cases(datasets, "abstention", "cases")]
+    return {cid: take_turn(cid, question, ask, framework, retriever) for cid, question in questions}
+
+
+def _answer_suites(
+    chosen: Sequence[str], datasets: Path, turns: dict[str, Turn], framework: Framework, retriever: Retriever
+) -> dict[str, s.SuiteResult]:
+    results: dict[str, s.SuiteResult] = {}
+    if "scenarios" in chosen:
+        scenarios = s.load_cases(datasets, "scenarios", "scenarios")
+        results["scenarios"] = s.scenario_suite(scenarios, turns, framework, _story_reasons(framework))
+    if "abstention" in chosen:
+        results["abstention"] = s.abstention_suite(s.load_cases(datasets, "abstention", "cases"), turns)
+    if "numbers" in chosen:
+        results["numbers"] = s.numbers_suite(list(turns.values()))
+    if "citations" in chosen:
+        results["citations"] = s.citations_suite(list(turns.values()), retriever)
+    return results
+
+
+def run_evals(
+    settings: Settings,
+    suites: Sequence[str] = SUITES,
+    model_spec: str | None = None,
+    datasets: Path = DATASETS,
+    progress: Progress | None = None,
+) -> EvalRun:
+    """Run the chosen suites (see module docstring); `model_spec` None = the configured model."""
+    from keysmith.models import resolve_model_spec
+    from keysmith.scoring import FORMULA_VERSION
+
+    say = progress or (lambda _line: None)
+    unknown = sorted(set(suites) - set(SUITES))
+    if unknown:
+        raise ValueError(f"unknown suite {unknown[0]!r}; choose from {', '.join(SUITES)}")
+    started = time.perf_counter()
+    framework = load_framework(settings.framework_dir)
+    say(f"index: {index_knowledge(settings).line()}")
+    retriever = open_retriever(settings)
+    spec = model_spec or resolve_model_spec(settings).spec
+    results: dict[str, s.SuiteResult] = {}
+    if "retrieval" in suites:
+        results["retrieval"] = s.retrieval_suite(datasets, retriever)
+    if "assessment" in suites:
+        results["assessment"] = s.assessment_suite(datasets, _parse_answer())
+    turns: dict[str, Turn] = {}
+    if _ANSWER_SUITES & set(suites):
+        say(f"asking {spec}: scenario stories and abstention questions")
+        turns = _collect_turns(datasets, make_ask(settings, framework, retriever, spec), framework, retriever)
+        results.update(_answer_suites(suites, datasets, turns, framework, retriever))
+    summary = {
+        "suites": {name: results[name].metrics for name in SUITES if name in results},
+        "mode": OFFLINE if spec == OFFLINE else spec,
+        "formula_version": FORMULA_VERSION,
+        "answer_modes": dict(Counter(t.answer.mode for t in turns.values())),
+        "answer_seconds_p50": round(statistics.median([t.seconds for t in turns.values()]), 4)
+        if turns
+        else None,
+        "seconds": round(time.perf_counter() - started, 2),
+        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    return EvalRun(summary, {name: result.cases for name, result in results.items()})
+
+
+def write_run(run: EvalRun, out_dir: Path | None = None, results_dir: Path = RESULTS) -> Path:
+    """Write `summary.json` and `cases.json` to `out_dir` (default `<results_dir>/<UTC timestamp>/`)."""
+    target = out_dir or results_dir / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target.mkdir(parents=True, exist_ok=True)
+    for name, data in (("summary.json", run.summary), ("cases.json", run.cases)):
+        (target / name).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    run.written_to = target
+    return target
+
+
+def regressions(summary: dict[str, Any], baseline: dict[str, Any], tolerance: float = 0.02) -> list[str]:
+    """Guarded metrics worse than the baseline by more than `tolerance`, one readable line each.
+
+    Only metrics present in both are compared, so running one suite compares that suite only.
+    """
+    found: list[str] = []
+    for suite, metric, higher_is_better in GUARDED:
+        now = summary.get("suites", {}).get(suite, {}).get(metric)
+        then = baseline.get("suites", {}).get(suite, {}).get(metric)
+        if not isinstance(now, int | float) or not isinstance(then, int | float):
+            continue
+        worse = now < then - tolerance if higher_is_better else now > then + tolerance
+        if worse:
+            found.append(f"{suite}.{metric}: {now:.3f} vs baseline {then:.3f} (tolerance {tolerance})")
+    return found
+
+
+def format_table(summary: dict[str, Any]) -> str:
+    """The summary as an aligned table: suite, metric, value, target and whether it holds."""
+    targets = {(suite, metric): floor for suite, metric, floor in TARGETS}
+    rows = [("suite", "metric", "value", "target", "")]
+    for suite, metrics in summary["suites"].items():
+        for metric, value in metrics.items():
+            floor = targets.get((suite, metric))
+            shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+            verdict = "" if floor is None else ("ok" if value >= floor else "MISS")
+            rows.append((suite, metric, shown, "" if floor is None else f">= {floor}", verdict))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines.append(f"mode: {summary['mode']}   formula: {summary['formula_version']}   {summary['seconds']} s")
+    return "\n".join(lines)
