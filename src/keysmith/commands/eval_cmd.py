@@ -4,8 +4,9 @@ Runs the suites in `evals/` (a source checkout's folder beside `src/`): retrieva
 abstention, stall-reason diagnosis, assessment-answer parsing, numbers consistency and citation validity.
 Prints a table (or the summary JSON with `--json`) and writes `summary.json` and `cases.json` to
 `evals/results/<UTC timestamp>/` (or to `--out DIR`). `--model` runs the same suites against a model; by
-default the configured model (offline when none is). `--data-dir` points the index somewhere else (it is built there when missing).
-Exit code 0 when the run finished, 1 with `--check` when a metric fell below the committed baseline.
+default the configured model (offline when none is). `--data-dir` points the index somewhere else (it is
+built there when missing). Exit code 0 when the run finished, 1 with `--check` when a metric fell below the
+committed baseline.
 """
 
 from __future__ import annotations
