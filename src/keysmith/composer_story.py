@@ -1,0 +1,188 @@
+"""The composer's diagnosis of a stalled-rollout story: what is likely happening, how to confirm it, and
+what to do next.
+
+`read_story` finds the signals in the user's own words; the top one to three stall reasons are explained
+in plain words (the framework data's summaries), each cited to its framework page and shown with the
+user's words that point to it; the questions that would confirm them are the assessment questions for
+their signal variables; the next moves are the matching known archetypes and bridge steps, cited.
+"""
+
+from __future__ import annotations
+
+import re
+
+from keysmith import frames
+from keysmith.diagnosis import StallReasonFinding, StorySignals
+from keysmith.frames import Draft
+from keysmith.framework import Archetype, Framework
+from keysmith.tools import Toolbox
+
+MAX_REASONS = 3
+MAX_QUESTIONS = 3
+MAX_ARCHETYPES = 2
+# A further stall reason is named only if the story supports it at least this much relative to the top one.
+RELATIVE_STRENGTH = 0.75
+# Which of the framework's four bridge steps answers a stall reason first (Keysmith's reading of the
+# steps' summaries: the hand-off list for seam problems, the system map for scope and cost, the ordered
+# bridge for governance and people).
+BRIDGE_FOR_REASON = {
+    "zoom_level": "map_the_system",
+    "input_output_mismatch": "production_eyes",
+    "governance_vacuum": "build_the_bridge",
+    "change_management_deficit": "build_the_bridge",
+    "economics_shift": "map_the_system",
+}
+_STORY_SAYS = re.compile(r'the story says "([^"]+)"')
+
+
+def _markers(toolbox: Toolbox, query: str, kind: str | None, page_id: str) -> list[int]:
+    args: dict[str, str] = {"query": query[:400]}
+    if kind:
+        args["kind"] = kind
+    result = toolbox.call("search_framework", **args)
+    markers: list[int] = result.data["markers"] if result.ok else []
+    own = [m for m in markers if toolbox.passages[m].id.startswith(f"{page_id}#")]
+    return own or markers
+
+
+def top_reasons(signals: StorySignals) -> list[StallReasonFinding]:
+    """The stall reasons worth naming: the strongest, plus up to two more nearly as well supported."""
+    ranked = [f for f in signals.stall_reasons if f.strength > 0]
+    if not ranked:
+        return []
+    floor = ranked[0].strength * RELATIVE_STRENGTH
+    return [f for f in ranked if f.strength >= floor][:MAX_REASONS]
+
+
+def _quotes(finding: StallReasonFinding, signals: StorySignals, framework: Framework) -> list[str]:
+    """The user's own words behind a finding: direct descriptions first, then weak signal variables."""
+    signal_variables = framework.stall_reason(finding.id).signal_variables
+    quotes = [m.group(1) for e in finding.evidence for m in _STORY_SAYS.finditer(e)]
+    quotes += [q for v in signals.variables if v.id in signal_variables for q in v.quotes]
+    return quotes
+
+
+def _reason_lines(
+    reasons: list[StallReasonFinding], signals: StorySignals, toolbox: Toolbox, story: str
+) -> list[str]:
+    framework = toolbox.framework
+    lines = []
+    for position, finding in enumerate(reasons, start=1):
+        explained = toolbox.call("explain_stall_reason", stall_reason_id=finding.id)
+        reason = framework.stall_reason(finding.id)
+        markers = explained.data["markers"] if explained.ok else []
+        line = f"{position}. **{reason.name}.** {reason.summary}{frames.cite(markers[:1])}"
+        quoted = frames.quote_phrases(_quotes(finding, signals, framework), story=story)
+        if quoted:
+            line += f"\n   In your words: {quoted}."
+        lines.append(line)
+    return lines
+
+
+def _questions(reasons: list[StallReasonFinding], framework: Framework) -> list[str]:
+    """The assessment questions for the reasons' signal variables, taken in turn from each reason."""
+    pools = [list(framework.stall_reason(f.id).signal_variables) for f in reasons]
+    chosen: list[str] = []
+    while len(chosen) < MAX_QUESTIONS and any(pools):
+        for pool in pools:
+            while pool and pool[0] in chosen:
+                pool.pop(0)
+            if pool and len(chosen) < MAX_QUESTIONS:
+                chosen.append(pool.pop(0))
+    return [f"- {framework.variable(v).question} ({framework.variable(v).name})" for v in chosen]
+
+
+def _archetypes(
+    signals: StorySignals, reasons: list[StallReasonFinding], framework: Framework
+) -> list[Archetype]:
+    """The archetypes the story points to; else those whose gaps are the top reasons' signal variables."""
+    ids = [a.id for a in signals.archetypes]
+    if not ids:
+        wanted = [v for f in reasons for v in framework.stall_reason(f.id).signal_variables]
+        ids = [a.id for v in wanted for a in framework.archetypes if v in a.gap_variables]
+    unique = list(dict.fromkeys(ids))[:MAX_ARCHETYPES]
+    return [framework.archetype(i) for i in unique]
+
+
+def _next_moves(signals: StorySignals, reasons: list[StallReasonFinding], toolbox: Toolbox) -> list[str]:
+    framework = toolbox.framework
+    moves = []
+    for archetype in _archetypes(signals, reasons, framework):
+        described = toolbox.call("describe_archetype", archetype_id=archetype.id)
+        cite = frames.cite(described.data["markers"][:1]) if described.ok else ""
+        moves.append(
+            f"- **{archetype.name}**, one of the framework's solution archetypes: "
+            f"{archetype.when_it_fits}{cite} "
+            f"A first move Keysmith suggests: {archetype.first_moves[0]}"
+        )
+    step_ids = list(dict.fromkeys(BRIDGE_FOR_REASON.get(f.id, "map_the_system") for f in reasons))[:2]
+    for step in (s for s in framework.bridge_steps if s.id in step_ids):
+        markers = _markers(toolbox, f"{step.name}: {step.summary}", "bridge_step", step.knowledge_id)
+        moves.append(
+            f"- **{step.name}**, a step from pilot to production: {step.summary}{frames.cite(markers[:1])}"
+        )
+    return moves
+
+
+def _pilot_line(toolbox: Toolbox) -> str:
+    markers = _markers(toolbox, "pilot illusion: what a successful pilot proves", None, "pilot-illusion")
+    return (
+        "Your pilot worked and the rollout has stalled. A pilot proves the technology under pilot "
+        "conditions; "
+        f"it does not prove the rest of the organisation is ready for it{frames.cite(markers[:1])}."
+    )
+
+
+def diagnose_answer(question: str, toolbox: Toolbox, framework: Framework) -> Draft:
+    """The diagnosis of the story in `question` (see the module docstring)."""
+    story = toolbox.call("read_story", text=question[:8000])
+    signals: StorySignals = story.data
+    reasons = top_reasons(signals)
+    if not reasons:
+        return _no_clear_reason(toolbox, framework, signals)
+    count = frames.count_word(len(reasons))
+    total = frames.count_word(len(framework.stall_reasons))
+    intro = (
+        f"{_pilot_line(toolbox)} What you describe points to {count} of the {total} stall reasons the "
+        "framework names:"
+        if len(reasons) > 1
+        else f"{_pilot_line(toolbox)} What you describe points mainly to one of the {total} stall reasons "
+        "the framework names:"
+    )
+    sections = [
+        "**What is likely happening**",
+        intro,
+        "\n".join(_reason_lines(reasons, signals, toolbox, question)),
+        "**Questions that would confirm it**",
+        "\n".join(_questions(reasons, framework)),
+        "**Next moves**",
+        "\n".join(_next_moves(signals, reasons, toolbox)),
+        frames.ASSESS_NEXT,
+    ]
+    top = framework.stall_reason(reasons[0].id)
+    follow_ups = [f"What is the {top.name}?", "Start the self-assessment"]
+    suggested = _archetypes(signals, reasons, framework)
+    if suggested:
+        follow_ups.insert(1, f"What is the {suggested[0].name} archetype?")
+    return Draft("\n\n".join(sections), follow_ups=follow_ups)
+
+
+def _no_clear_reason(toolbox: Toolbox, framework: Framework, signals: StorySignals) -> Draft:
+    """A rollout story with no clear signal: name the candidates and the questions that tell them apart."""
+    if not signals.on_topic:
+        return frames.off_topic(story=True)
+    names = frames.join_words([f"**{s.name}**" for s in framework.stall_reasons])
+    production = framework.profile("production").weights
+    heavy = sorted(framework.variables, key=lambda v: (-production[v.id], framework.variables.index(v)))
+    questions = [f"- {v.question} ({v.name})" for v in heavy[:MAX_QUESTIONS]]
+    text = "\n\n".join(
+        [
+            "**What is likely happening**",
+            f"{_pilot_line(toolbox)} Your description does not yet point clearly to one of the "
+            f"{frames.count_word(len(framework.stall_reasons))} stall reasons the framework names: {names}.",
+            "**Questions that would tell them apart**",
+            "\n".join(questions),
+            frames.ASSESS_NEXT,
+        ]
+    )
+    return Draft(text, follow_ups=["Start the self-assessment", "What is the Zoom Level Problem?"])
