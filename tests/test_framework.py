@@ -285,3 +285,26 @@ def test_missing_file_invalid_yaml_and_unknown_field(tmp_path: Path) -> None:
     _edit(directory, "variables.yaml", lambda d: d["variables"][0].update(anchor1="typo"))
     with pytest.raises(FrameworkError, match=r"variables\[0\]\.anchor1: unknown field"):
         load_framework(directory)
+
+
+def _page_ids() -> set[str]:
+    """Front-matter ids of the knowledge pages (knowledge/*.md)."""
+    ids = set()
+    for page in FRAMEWORK_DIR.parent.glob("*.md"):
+        text = page.read_text(encoding="utf-8")
+        if text.startswith("---\n"):
+            front = yaml.safe_load(text[4 : text.index("\n---", 4)])
+            ids.add(str(front["id"]))
+    return ids
+
+
+def test_every_knowledge_id_names_a_knowledge_page(framework: Framework) -> None:
+    pages = _page_ids()
+    referenced = {
+        *(s.knowledge_id for s in framework.stall_reasons),
+        *(a.knowledge_id for a in framework.archetypes),
+        *(b.knowledge_id for b in framework.bridge_steps),
+        *(p.knowledge_id for p in framework.process_steps),
+    }
+    assert len(referenced) == 15
+    assert referenced - pages == set()
