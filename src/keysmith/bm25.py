@@ -32,13 +32,46 @@ def _stem(word: str) -> str:
     """A deliberately light stemmer: plurals and common verb endings ('rollouts' matches 'rollout')."""
     for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            return word[: -len(suffix)] + keep
-    return word
+            word = word[: -len(suffix)] + keep
+            break
+    # 'scale', 'scaled' and 'scaling' all end up as 'scal'.
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
+
+
+# Words managers use for the things the knowledge pages name differently (applied to queries only).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "trial": ("pilot",),
+    "poc": ("pilot",),
+    "experiment": ("pilot",),
+    "prototype": ("pilot",),
+    "golive": ("rollout",),
+    "deploy": ("rollout",),
+    "deployment": ("rollout",),
+    "scaling": ("rollout",),
+    "expand": ("rollout",),
+    "staff": ("people",),
+    "employees": ("people",),
+    "workforce": ("people",),
+    "kpis": ("metrics",),
+    "bill": ("costs",),
+    "spend": ("costs",),
+    "budget": ("costs",),
+    "cultural": ("culture",),
+}
+
+
+def query_terms(text: str) -> set[str]:
+    """The query's stems plus their synonyms."""
+    terms = set(tokenize(text))
+    return terms.union(*(_SYNONYM_STEMS.get(t, ()) for t in terms))
 
 
 def tokenize(text: str) -> list[str]:
     """Lower-case stems of the non-stop words in `text`."""
     return [_stem(w) for w in _WORD.findall(text.lower()) if w not in STOP_WORDS and len(w) > 1]
+
+
+_SYNONYM_STEMS = {_stem(k): tuple(_stem(v) for v in vs) for k, vs in SYNONYMS.items()}
 
 
 @dataclass
@@ -75,7 +108,7 @@ class BM25Index:
             return {}
         average = sum(self._lengths.values()) / len(self._lengths) or 1.0
         result: dict[str, float] = {}
-        for term in set(tokenize(query)):
+        for term in query_terms(query):
             idf = self.idf(term)
             for doc_id, count in self._postings.get(term, {}).items():
                 norm = self.k1 * (1 - self.b + self.b * self._lengths[doc_id] / average)
@@ -84,4 +117,4 @@ class BM25Index:
 
     def max_possible(self, query: str) -> float:
         """An upper bound on any document's score for `query` (used to normalise scores to 0..1)."""
-        return sum(self.idf(t) * (self.k1 + 1) for t in set(tokenize(query)))
+        return sum(self.idf(t) * (self.k1 + 1) for t in query_terms(query))

@@ -66,13 +66,15 @@ class Chunk:
 
     @property
     def embed_text(self) -> str:
-        """What gets embedded: the heading path gives a short section its context."""
-        return f"{self.heading}\n\n{self.text}"
+        """What gets embedded: the page title gives a short section its context (measured on the labelled
+        set, the title helped and the generic section headings, e.g. "What helps", did not)."""
+        return f"{self.title}\n\n{self.text}"
 
     @property
     def hash(self) -> str:
         """sha256 over everything stored for the chunk; a change means it must be embedded again."""
-        payload = [self.id, self.source, self.heading, self.kind, self.related_variables, self.text]
+        # The embedded text (title included) is part of the hash, so a change to it is re-embedded.
+        payload = [self.id, self.source, self.heading, self.kind, self.related_variables, self.embed_text]
         return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode("utf-8")).hexdigest()
 
     def metadata(self) -> dict[str, str]:

@@ -36,8 +36,8 @@ class AbstainPolicy:
     than `min_keyword` of the query's maximum possible BM25 score. Calibrated on evals/datasets/retrieval.yaml
     (see tests/test_retrieval.py); a clearly on-topic question also passes on similarity alone."""
 
-    min_similarity: float = 0.30
-    min_keyword: float = 0.35
+    min_similarity: float = 0.25
+    min_keyword: float = 0.40
 
 
 @dataclass(frozen=True)
