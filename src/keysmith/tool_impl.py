@@ -235,4 +235,5 @@ class ToolImpl:
             raise AssessmentError(result.message)
         self.assessment_state = result.state
         follow = self.next_assessment_question()
-        return ToolResult(f"{result.message}\nNext: {follow.text}", data={"result": result, "next": follow.data})
+        text = f"{result.message}\nNext: {follow.text}"
+        return ToolResult(text, data={"result": result, "next": follow.data})
