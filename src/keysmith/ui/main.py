@@ -1,12 +1,85 @@
-"""Page set-up and mode switch (placeholder page until the app issue lands)."""
+"""Page set-up, the sidebar (mode switch, workspace, sessions, model badge) and the mode dispatch.
+
+A configuration or start-up failure (bad .env value, unreachable database or index) is shown as one plain
+sentence with what to do, never a traceback.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from keysmith.errors import KeysmithError
+from keysmith.ui import assessment_view, chat, coach, sessions, state
+from keysmith.ui.state import Resources
+
+_OFFLINE_HINT = (
+    "Offline: answers are assembled from the framework's passages. To connect a model, set `KEYSMITH_MODEL` "
+    "(e.g. `openai:gpt-4o-mini`) or `OPENAI_API_KEY` in `.env` and restart."
+)
+
 
 def main() -> None:
-    """Render the app."""
+    """Render the app for one rerun."""
     st.set_page_config(page_title="Keysmith", page_icon="🔑", layout="wide")
-    st.title("Keysmith")
-    st.write("Why did your AI pilot work and your rollout stall? The chat, assessment and coach modes are coming.")
+    try:
+        res = state.resources()
+    except KeysmithError as exc:
+        st.title("Keysmith")
+        st.error(f"Keysmith could not start: {exc}")
+        st.info("If the knowledge index is missing, run `keysmith index` (or `make run`), then reload.")
+        return
+    sessions.restore_from_url(res)
+    mode = _sidebar(res)
+    try:
+        _dispatch(res, mode)
+    except KeysmithError as exc:  # store or index trouble mid-page: plain words, the page stays usable
+        st.error(str(exc))
+
+
+def _dispatch(res: Resources, mode: str) -> None:
+    if mode == state.MODES[0]:
+        chat.render_page(res)
+    elif mode == state.MODES[1]:
+        assessment_view.render_page(res)
+    else:
+        coach.render_page(res)
+
+
+def _sidebar(res: Resources) -> str:
+    """Title, mode switch, model badge, workspace picker and the session list; returns the chosen mode."""
+    with st.sidebar:
+        st.title("🔑 Keysmith")
+        st.caption("Your AI pilot worked. The rollout stalled. Why?")
+        mode = str(st.radio("Mode", state.MODES, key=state.MODE))
+        badge(res)
+        ws = _workspace_picker(res)
+    store_mode = sessions.STORE_MODE.get(mode)
+    if store_mode is not None:
+        label = "conversation" if store_mode == "diagnose" else "assessment"
+        st.sidebar.subheader("Conversations" if store_mode == "diagnose" else "Assessments")
+        sessions.sidebar_list(res, store_mode, label)
+    sessions.sync_url(ws, sessions.current(res, store_mode) if store_mode else None)
+    return mode
+
+
+def badge(res: Resources) -> None:
+    """Which model is live and why; offline adds one line on how to connect one."""
+    live = res.assistant.mode
+    icon = "🟢" if live != "offline" else "⚪"
+    st.markdown(f"{icon} **Model:** `{live}`")
+    st.caption(res.assistant.mode_reason)
+    if live == "offline":
+        st.caption(_OFFLINE_HINT)
+
+
+def _workspace_picker(res: Resources) -> str:
+    """The workspace every mode works in (a manager's own, or a client's in coach mode)."""
+    current = sessions.workspace(res)
+    spaces = res.store.list_workspaces()
+    ids = [w.id for w in spaces]
+    names = {w.id: w.name for w in spaces}
+    chosen = st.selectbox("Workspace", ids, index=ids.index(current.id), format_func=lambda i: names[i])
+    if chosen and chosen != current.id:
+        sessions.set_workspace(chosen)
+        st.rerun()
+    return current.id

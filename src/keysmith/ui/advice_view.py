@@ -1,0 +1,94 @@
+"""The coach's "Draft advice" tab: draft, edit, approve, then download (Markdown or PDF).
+
+Editing an approved draft un-approves it (the store enforces that), so what is exported is always exactly
+the text the coach signed off.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from keysmith.store_records import Draft, Workspace
+from keysmith.ui import render, report_downloads
+from keysmith.ui.advice_draft import compose
+from keysmith.ui.state import Resources
+
+_KINDS = {"memo": "Memo", "email": "Email"}
+_OPEN = "open_draft"
+
+
+def render_drafts(res: Resources, ws: Workspace) -> None:
+    """Create a draft from the client's material, or open one to edit and approve."""
+    left, right = st.columns([2, 1], vertical_alignment="bottom")
+    kind = left.radio(
+        "Kind", list(_KINDS), format_func=_KINDS.__getitem__, horizontal=True, key=f"kind-{ws.id}"
+    )
+    if right.button("Draft advice", key=f"draft-{ws.id}", type="primary"):
+        _create(res, ws, str(kind))
+    drafts = res.store.list_drafts(ws.id)
+    if not drafts:
+        st.caption(
+            "No drafts yet. A draft uses this client's latest assessment, your notes and their documents."
+        )
+        return
+    ids = [d.id for d in drafts]
+    wanted = st.session_state.get(_OPEN)
+    chosen = st.selectbox(
+        "Drafts",
+        ids,
+        index=ids.index(wanted) if wanted in ids else 0,
+        key=f"drafts-{ws.id}",
+        format_func=lambda i: _label(next(d for d in drafts if d.id == i)),
+    )
+    _editor(res, ws, next(d for d in drafts if d.id == chosen))
+
+
+def _label(draft: Draft) -> str:
+    status = "✅ approved" if draft.approved else "✏️ draft"
+    return f"{draft.title or _KINDS[draft.kind]} · {draft.updated:%Y-%m-%d %H:%M} · {status}"
+
+
+def _create(res: Resources, ws: Workspace, kind: str) -> None:
+    complete = [a for a in res.store.list_assessments(ws.id) if a.report]
+    notes = [n.body for n in res.store.list_notes(ws.id)]
+    report = complete[0].report if complete else None
+    with st.spinner("Drafting…"):
+        made = compose(kind, ws.name, report, notes, res.framework, res.retriever, ws.id)
+    saved = res.store.save_draft(ws.id, kind, made.body, title=made.title, sources=made.sources)
+    st.session_state[_OPEN] = saved.id
+    st.rerun()
+
+
+def _editor(res: Resources, ws: Workspace, draft: Draft) -> None:
+    st.caption(
+        "Labels: [framework] cited passage · [client document] their files · [score] the scoring engine · "
+        "[coach judgment] your view. Edit freely, then approve."
+    )
+    body = st.text_area(
+        "Draft text", value=draft.body, height=420, key=f"body-{draft.id}-{draft.updated:%s%f}"
+    )
+    cols = st.columns(3)
+    if cols[0].button("Save edits", key=f"save-{draft.id}") and body != draft.body:
+        res.store.save_draft(ws.id, draft.kind, body, draft_id=draft.id, title=draft.title)
+        st.rerun()
+    if cols[1].button("Approve", key=f"approve-{draft.id}", type="primary"):
+        if body != draft.body:
+            res.store.save_draft(ws.id, draft.kind, body, draft_id=draft.id, title=draft.title)
+        res.store.approve_draft(ws.id, draft.id)
+        st.rerun()
+    if cols[2].button("Delete draft", key=f"delete-draft-{draft.id}"):
+        res.store.delete_draft(ws.id, draft.id)
+        st.session_state.pop(_OPEN, None)
+        st.rerun()
+    _sources(draft)
+    if draft.approved:
+        st.success(f"Approved {draft.approved_at:%Y-%m-%d %H:%M} UTC — ready to export.")
+        report_downloads.advice(draft, ws.name, key=draft.id)
+    else:
+        st.info("Approve the draft to download it as Markdown or PDF.")
+
+
+def _sources(draft: Draft) -> None:
+    for number, source in enumerate(draft.sources, start=1):
+        with st.expander(f"[{number}] {source.get('heading', '')} — {source.get('source', '')}"):
+            render.quote(str(source.get("excerpt", "")))

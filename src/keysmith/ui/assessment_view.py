@@ -1,0 +1,140 @@
+"""*Self-assessment*: one question at a time (1–5 buttons, "Don't know", or own words), then the score card.
+
+The state machine is `keysmith.assessment` (immutable states); this page only shows the current question and
+hands the user's choice to `assessment.answer`. Every step is saved to the store at once, so a refresh or a
+restart resumes at the same question; the finished report is saved with it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from keysmith import assessment as machine
+from keysmith.assessment import AssessmentState, Question
+from keysmith.diagnosis import full_report
+from keysmith.ui import report_downloads, scorecard, sessions
+from keysmith.ui.state import Resources
+
+STORE_MODE = "assessment"
+_FLASH = "assessment_flash"  # (kind, message) shown once after an answer
+_DRAFT = "assessment_draft"  # the tab's in-memory state before the first answer creates a session
+BUTTONS: tuple[tuple[str, Any], ...] = (
+    ("1", 1),
+    ("2", 2),
+    ("3", 3),
+    ("4", 4),
+    ("5", 5),
+    ("Don't know", None),
+)
+
+
+def render_page(res: Resources) -> None:
+    """The current question, or the score card when every question is answered and none is open."""
+    st.header("Self-assessment")
+    current = load(res)
+    _flash()
+    question = machine.current_question(current)
+    if question is None:
+        _finished(res, current)
+    else:
+        _ask(res, current, question)
+
+
+def load(res: Resources) -> AssessmentState:
+    """The open session's saved state, or a fresh (unsaved) one."""
+    session_id = sessions.current(res, STORE_MODE)
+    if session_id:
+        saved = res.store.session_assessment(sessions.workspace(res).id, session_id)
+        if saved is not None:
+            return AssessmentState.from_dict(saved.state, res.framework)
+    draft = st.session_state.get(_DRAFT)
+    return draft if isinstance(draft, AssessmentState) else machine.start(res.framework)
+
+
+def save(res: Resources, new: AssessmentState) -> None:
+    """Persist `new` (creating the session on the first answer); a complete one is saved with its report."""
+    ws_id = sessions.workspace(res).id
+    session_id = sessions.ensure(res, STORE_MODE, title=f"Assessment {new.started_at or ''}".strip())
+    report = full_report(machine.answers(new), res.framework) if machine.is_complete(new) else None
+    res.store.save_assessment(ws_id, session_id, new.to_dict(), report, model_used=res.assistant.mode)
+    st.session_state.pop(_DRAFT, None)
+
+
+def _flash() -> None:
+    flash = st.session_state.pop(_FLASH, None)
+    if flash:
+        kind, message = flash
+        (st.success if kind == "ok" else st.warning)(message)
+
+
+def _ask(res: Resources, current: AssessmentState, question: Question) -> None:
+    answered, total = machine.progress(current)
+    st.progress(answered / total, text=f"Question {question.position} of {total} · {answered} answered")
+    st.subheader(question.name)
+    st.markdown(f"**{question.question}**")
+    st.caption(f"1 = {question.anchor_1}")
+    st.caption(f"5 = {question.anchor_5}")
+    with st.expander("Why this matters"):
+        st.write(question.help)
+    cols = st.columns(len(BUTTONS))
+    for col, (label, value) in zip(cols, BUTTONS, strict=True):
+        chosen = question.answered and question.current_answer == value
+        col.button(
+            label,
+            key=f"answer-{question.variable_id}-{label}",
+            on_click=_record,
+            args=(res, current, question.variable_id, value),
+            type="primary" if chosen else "secondary",
+            width="stretch",
+        )
+    with st.form(f"words-{question.variable_id}", clear_on_submit=True, border=False):
+        words = st.text_input("Or answer in your own words", placeholder="e.g. “pretty weak, maybe a 2”")
+        if st.form_submit_button("Answer") and words.strip():
+            _record(res, current, question.variable_id, words)
+            st.rerun()
+    _navigation(res, current)
+
+
+def _navigation(res: Resources, current: AssessmentState) -> None:
+    left, right = st.columns(2)
+    left.button("← Back", disabled=not machine.can_go_back(current), on_click=_back, args=(res, current))
+    if machine.is_complete(current):
+        right.button("See the score card →", on_click=_to_scorecard, args=(res, current))
+
+
+def _record(res: Resources, current: AssessmentState, variable_id: str, raw: object) -> None:
+    result = machine.answer(current, variable_id, raw)
+    st.session_state[_FLASH] = ("ok" if result.understood else "warn", result.message)
+    if result.understood:
+        save(res, result.state)
+
+
+def _back(res: Resources, current: AssessmentState) -> None:
+    save(res, machine.back(current))
+
+
+def _to_scorecard(res: Resources, current: AssessmentState) -> None:
+    """Leave an amended question without changing it: jump past the last question."""
+    question = machine.current_question(current)
+    if question is not None and question.answered:
+        save(res, machine.answer(current, question.variable_id, question.current_answer).state)
+
+
+def _finished(res: Resources, current: AssessmentState) -> None:
+    answers = machine.answers(current)
+    st.success("Assessment complete. Here is what your answers say.")
+    session_id = sessions.current(res, STORE_MODE) or "new"
+    report = scorecard.render_scorecard(res, answers, key=session_id)
+    st.subheader("Download the report")
+    report_downloads.assessment(
+        res, report, answers, key=session_id, title=f"Keysmith assessment — {sessions.workspace(res).name}"
+    )
+    left, right = st.columns(2)
+    left.button("← Change an answer", on_click=_back, args=(res, current))
+    right.button(
+        "Start a new assessment",
+        on_click=sessions.select,
+        args=(STORE_MODE, None, sessions.workspace(res).id),
+    )

@@ -1,0 +1,183 @@
+"""*Diagnose my pilot*: the chat.
+
+The user's question is written to the store before the assistant is called, so a crash, a refresh or a
+provider failure never loses it. The answer streams into the page (tool steps in a collapsible status),
+then is stored with its citations and mode; an answer cut off mid-stream is stored marked incomplete and
+offered a Retry. Follow-ups and the one-line notice are kept for the tab (the store has no column for
+them); after a refresh a fallback is still visible from the stored mode.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from keysmith.answer import Answer, FinalEvent, NoticeEvent, TokenEvent, ToolEndEvent, ToolStartEvent
+from keysmith.errors import KeysmithError
+from keysmith.limits import check_question
+from keysmith.sanitize import clean_markdown
+from keysmith.store_records import Message
+from keysmith.ui import feedback, render, sessions, state
+from keysmith.ui.state import Resources
+
+STORE_MODE = "diagnose"
+_EXTRAS = "answer_extras"  # message id -> {"notice": str | None, "follow_ups": [str]}
+EXAMPLES = (
+    "Our invoice AI pilot was great, but the rollout to 12 regions has stalled for 6 months. Why?",
+    "Which variables matter more in production than in the pilot?",
+    "Nobody owns the model since the pilot team moved on. Is that a known stall pattern?",
+)
+
+
+def render_page(res: Resources) -> None:
+    """History, then the input; a queued question (example, follow-up, retry) is asked on this run."""
+    st.header("Diagnose my pilot")
+    ws = sessions.workspace(res)
+    session_id = sessions.current(res, STORE_MODE)
+    messages = res.store.list_messages(ws.id, session_id) if session_id else []
+    if not messages:
+        _welcome()
+    rated = feedback.given(res, ws.id) if messages else {}
+    for index, message in enumerate(messages):
+        _show_message(res, message, messages[:index], rated, is_last=index == len(messages) - 1)
+    typed = st.chat_input("Describe your pilot and where the rollout is stuck…")
+    pending = st.session_state.pop(state.PENDING_QUESTION, None)
+    if typed:
+        _ask(res, typed, retry=False)
+    elif isinstance(pending, dict):
+        _ask(res, str(pending["text"]), retry=bool(pending.get("retry")))
+
+
+def _welcome() -> None:
+    st.markdown(
+        "Tell Keysmith what worked in your pilot and where the rollout stalled. Every framework claim in the "
+        "answer cites a passage you can open, and every number comes from the scoring engine."
+    )
+    for index, example in enumerate(EXAMPLES):
+        st.button(example, key=f"example-{index}", on_click=queue, args=(example,))
+
+
+def queue(text: str, retry: bool = False) -> None:
+    """Ask `text` on the next run (buttons call this as their on_click)."""
+    st.session_state[state.PENDING_QUESTION] = {"text": text, "retry": retry}
+
+
+def _show_message(
+    res: Resources, message: Message, before: list[Message], rated: dict[str, str], is_last: bool
+) -> None:
+    """One stored message; the last assistant message also gets its follow-up buttons."""
+    with st.chat_message(message.role):
+        if message.role == "user":
+            st.text(message.content)  # the user's own words, verbatim, never rendered as Markdown
+            return
+        extras = st.session_state.get(_EXTRAS, {}).get(message.id, {})
+        notice = extras.get("notice") or _fallback_notice(message.mode)
+        if notice:
+            st.info(notice)
+        show_answer(message.content, message.citations, message.tool_calls)
+        if message.incomplete:
+            st.warning("This answer stopped before it finished; what arrived is shown above.")
+            question = next((m.content for m in reversed(before) if m.role == "user"), "")
+            st.button("Retry", key=f"retry-{message.id}", on_click=queue, args=(question, True))
+        feedback.widget(res, message.workspace_id, message.session_id, message.id, rated.get(message.id))
+        if is_last:
+            _follow_ups(extras.get("follow_ups") or [], message.id)
+
+
+def _fallback_notice(mode: str) -> str:
+    return f"Answered {mode}." if "fallback" in mode else ""
+
+
+def show_answer(text: str, citations: list[Any], tool_calls: list[Any]) -> None:
+    """Answer text, the tool steps (collapsed) and each cited passage as an expandable source."""
+    render.markdown(text)
+    if tool_calls:
+        with st.expander(f"How this answer was made ({len(tool_calls)} tool steps)"):
+            for call in tool_calls:
+                ok = "✓" if call.get("ok", True) else "✗"
+                st.text(f"{ok} {call.get('name', '?')}")
+    for number, citation in enumerate(citations, start=1):
+        with st.expander(f"[{number}] {citation.get('heading', '')} — {citation.get('source', '')}"):
+            render.quote(str(citation.get("excerpt", "")))
+
+
+def _follow_ups(questions: list[str], message_id: str) -> None:
+    if not questions:
+        return
+    st.caption("Ask next")
+    for index, question in enumerate(questions[:3]):
+        st.button(question, key=f"follow-{message_id}-{index}", on_click=queue, args=(question,))
+
+
+def _ask(res: Resources, raw: str, retry: bool) -> None:
+    """Store the question, stream the answer, store it (complete or not), then rerun to redraw."""
+    try:
+        question = check_question(raw, res.settings.max_question_chars)
+        res.limiter.check(state.tab_id())
+    except KeysmithError as exc:
+        st.error(str(exc))
+        return
+    ws_id = sessions.workspace(res).id
+    session_id = sessions.ensure(res, STORE_MODE, title=question)
+    history = [(m.role, m.content) for m in res.store.list_messages(ws_id, session_id)]
+    if not retry:
+        res.store.add_message(ws_id, session_id, "user", question)
+        history_for_model = history
+        with st.chat_message("user"):
+            st.text(question)
+    else:
+        history_for_model = history[:-1] if history and history[-1][0] == "user" else history
+    with st.chat_message("assistant"):
+        answer, partial = _stream(res, question, history_for_model)
+    _save(res, ws_id, session_id, answer, partial)
+    st.rerun()
+
+
+def _save(res: Resources, ws_id: str, session_id: str, answer: Answer | None, partial: str) -> None:
+    if answer is None:
+        res.store.add_message(
+            ws_id, session_id, "assistant", partial, mode=res.assistant.mode, incomplete=True
+        )
+        return
+    data = answer.to_dict()
+    calls = [{"name": c.get("name", "?"), "ok": bool(c.get("ok", True))} for c in data["tool_calls"]]
+    stored = res.store.add_message(
+        ws_id,
+        session_id,
+        "assistant",
+        answer.answer,
+        citations=data["citations"],
+        tool_calls=calls,
+        mode=answer.mode,
+        incomplete=answer.incomplete,
+    )
+    extras = st.session_state.setdefault(_EXTRAS, {})
+    extras[stored.id] = {"notice": answer.notice, "follow_ups": list(answer.follow_ups)}
+
+
+def _stream(res: Resources, question: str, history: list[tuple[str, str]]) -> tuple[Answer | None, str]:
+    """Show the stream live. Returns (answer, partial text); the answer is None if the stream broke."""
+    status = st.status("Looking through the framework…", expanded=False)
+    placeholder = st.empty()
+    text, steps = "", 0
+    try:
+        for event in res.assistant.stream(question, history=history):
+            if isinstance(event, TokenEvent):
+                text += event.text
+                placeholder.markdown(clean_markdown(text) + " ▌")
+            elif isinstance(event, ToolStartEvent):
+                steps += 1
+                status.write(f"Running `{event.name}`…")
+            elif isinstance(event, ToolEndEvent):
+                status.write(f"{'Done' if event.ok else 'Failed'}: `{event.name}`")
+            elif isinstance(event, NoticeEvent):
+                status.write(event.text)
+            elif isinstance(event, FinalEvent) and event.answer is not None:
+                status.update(label=f"Done ({steps} tool steps)", state="complete")
+                return event.answer, text
+    except Exception as exc:  # the stream broke: keep what arrived, say so plainly, offer Retry
+        status.update(label=f"Stopped: {type(exc).__name__}", state="error")
+        return None, text
+    status.update(label="Stopped before the end", state="error")
+    return None, text
