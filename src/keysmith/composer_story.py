@@ -67,12 +67,13 @@ def _reason_lines(
 ) -> list[str]:
     framework = toolbox.framework
     lines = []
+    used: set[str] = set()
     for position, finding in enumerate(reasons, start=1):
         explained = toolbox.call("explain_stall_reason", stall_reason_id=finding.id)
         reason = framework.stall_reason(finding.id)
         markers = explained.data["markers"] if explained.ok else []
         line = f"{position}. **{reason.name}.** {reason.summary}{frames.cite(markers[:1])}"
-        quoted = frames.quote_phrases(_quotes(finding, signals, framework), story=story)
+        quoted = frames.quote_phrases(_quotes(finding, signals, framework), story=story, used=used)
         if quoted:
             line += f"\n   In your words: {quoted}."
         lines.append(line)

@@ -81,6 +81,8 @@ def cite(markers: Iterable[int]) -> str:
 
 _CLAUSE_SPLIT = re.compile(
     r"(?<=[.!?;:])\s+|,\s+|\s+(?:but|because|so|although|while)\s+|\s[-\u2013\u2014]\s"
+    r"|\s+and\s+(?=(?:the|our|we|they|nobody|no one|people|it|its|each|some|most)\b)",
+    re.IGNORECASE,
 )
 _WORD = re.compile(r"[a-z0-9']+")
 MAX_QUOTE_WORDS = 14
@@ -105,14 +107,24 @@ def original_clause(match_text: str, story: str) -> str:
     return best.strip(" .,;:!?") or match_text
 
 
-def quote_phrases(phrases: Iterable[str], limit: int = 3, story: str = "") -> str:
-    """The user's own words as a quoted list: '"no owner", "nobody trained"' (clauses of `story` if given)."""
-    cleaned: list[str] = []
+def quote_phrases(
+    phrases: Iterable[str], limit: int = 3, story: str = "", used: set[str] | None = None
+) -> str:
+    """The user's own words as a quoted list: '"no owner", "nobody trained"' (clauses of `story` if given).
+
+    Quotes already in `used` (lower-cased) are skipped unless nothing else is left, and the chosen ones are
+    added to it, so two stall reasons do not repeat the same words when each has words of its own.
+    """
+    used = used if used is not None else set()
+    candidates: list[str] = []
     for phrase in phrases:
         source = original_clause(phrase, story) if story else phrase
         text = " ".join(source.replace('"', "'").split()).strip(" .,;:")
-        if text and text.lower() not in (c.lower() for c in cleaned):
-            cleaned.append(text)
+        if text and text.lower() not in (c.lower() for c in candidates):
+            candidates.append(text)
+    fresh = [c for c in candidates if c.lower() not in used]
+    cleaned = fresh or candidates
+    used.update(c.lower() for c in cleaned[:limit])
     return ", ".join(f'"{c}"' for c in cleaned[:limit])
 
 
