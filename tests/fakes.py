@@ -130,22 +130,22 @@ class ScriptedChatModel(GenericFakeChatModel):
             yield chunk
         if isinstance(turn, CutStream):
             raise turn.error
-        for index, call in enumerate(turn.tool_calls):
+        # Valid calls stream their JSON arguments; invalid ones stream their broken argument text, which
+        # the chunk merger turns back into `invalid_tool_calls`, as it would for a real provider.
+        calls = [(c["name"], json.dumps(c["args"]), c["id"]) for c in turn.tool_calls]
+        calls += [(c.get("name"), c.get("args"), c.get("id")) for c in turn.invalid_tool_calls]
+        for index, (name, args, call_id) in enumerate(calls):
             chunk = ChatGenerationChunk(
                 message=AIMessageChunk(
                     content="",
                     id=message_id,
                     tool_call_chunks=[
-                        {
-                            "name": call["name"],
-                            "args": json.dumps(call["args"]),
-                            "id": call["id"],
-                            "index": index,
-                            "type": "tool_call_chunk",
-                        }
+                        {"name": name, "args": args, "id": call_id, "index": index, "type": "tool_call_chunk"}
                     ],
                 )
             )
             if run_manager:
                 run_manager.on_llm_new_token("", chunk=chunk)
             yield chunk
+        if not text and not calls:
+            yield ChatGenerationChunk(message=AIMessageChunk(content="", id=message_id))

@@ -17,6 +17,11 @@ from decimal import Decimal, InvalidOperation
 _MARKER_GROUP = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\](?!\()")
 # A line's structure (indent, bullets, "1." / "2)" numbering, quotes, heading hashes): not claims.
 _LINE_PREFIX = re.compile(r"^\s*(?:(?:[-*+]|\d{1,3}[.)]|>|#{1,6})\s+)*")
+# The product's own scales ("3 out of 5", "41.5/100", "1 to 5", "0-100") are not claims; their ends are
+# removed before the check, so "3 out of 5" still needs its 3 from a source.
+_SCALE = re.compile(
+    r"(?:\bout of|/)\s*(?:5|100)\b(?!\.\d)|\b(?:0|1)\s*(?:-|–|to)\s*(?:5|100)\b(?!\.\d)", re.IGNORECASE
+)
 _URL = re.compile(r"(?:https?|mailto):[^\s)>\]]+|\]\([^)]*\)", re.IGNORECASE)
 # A number: digits with optional thousands separators and decimals, not glued to letters ("gpt-4o", "S3").
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\w])")
@@ -46,7 +51,7 @@ def _to_decimal(integer: str, fraction: str | None) -> Decimal | None:
 
 def _numbers_in(text: str) -> list[tuple[str, Decimal]]:
     """Every number stated in `text`, ignoring citation markers and URLs."""
-    text = _URL.sub(" ", _MARKER_GROUP.sub(" ", text))
+    text = _SCALE.sub(" ", _URL.sub(" ", _MARKER_GROUP.sub(" ", text)))
     found: list[tuple[str, Decimal]] = []
     for match in _NUMBER.finditer(text):
         value = _to_decimal(match.group(1), match.group(2))

@@ -26,6 +26,14 @@ _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
 _TOKEN = "\x00{}\x00"  # noqa: S105 - a placeholder, not a secret
 
 
+def _host(url: str) -> str:
+    """The lower-case host of `url`, or "" when there is none or the URL is malformed."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        return ""
+
+
 def safe_url(raw: str, schemes: Iterable[str] = _ALLOWED_LINK_SCHEMES) -> str | None:
     """The URL a Markdown renderer would see for destination `raw`, if its scheme is allowed; else None.
 
@@ -37,11 +45,13 @@ def safe_url(raw: str, schemes: Iterable[str] = _ALLOWED_LINK_SCHEMES) -> str | 
     if url.startswith("<") and url.endswith(">"):
         url = url[1:-1]
     url = html.unescape(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", url))
-    url = re.sub(r"[\s\x00-\x1f\x7f]+", "", _CONTROL.sub("", url))
+    # Browsers drop tabs, newlines and control characters inside a URL, so the check must too; spaces
+    # stay (and are encoded) so "java script:" is simply not a scheme.
+    url = re.sub(r"[\t\n\r\x00-\x1f\x7f]+", "", _CONTROL.sub("", url)).strip()
     match = _SCHEME.match(url.lower())
     if match is None or match.group(1) not in set(schemes):
         return None
-    if match.group(1) != "mailto" and not urlsplit(url).netloc:
+    if match.group(1) != "mailto" and not _host(url):
         return None
     return quote(url, safe="/:?#[]@!$&'*+,;=%~-._")
 
@@ -104,8 +114,7 @@ def _image_allowed(dest: str, hosts: frozenset[str]) -> str | None:
     url = safe_url(dest, _ALLOWED_IMAGE_SCHEMES)
     if url is None:
         return None
-    host = (urlsplit(url).hostname or "").lower()
-    return url if host in hosts else None
+    return url if _host(url) in hosts else None
 
 
 def _rewrite_inline(text: str, hosts: frozenset[str], keep: _Protector) -> str:
