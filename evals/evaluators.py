@@ -12,7 +12,8 @@ same functions grade the offline composer and any language model. Definitions (t
   Names listed as `also_acceptable` neither help recall nor hurt precision.
 - An answer *abstains* when `abstained` is true or its text contains one of ABSTAIN_STATEMENTS.
 - Citation validity: every `[n]` marker in the text must map to a citation of that answer (by the citation's
-  `marker`, else its 1-based position), and every citation's passage id must exist in the index.
+  `marker`, else its 1-based position) whose passage the turn's tools handed out, and every citation's
+  passage id must exist in the index.
 - Numbers consistency: every number written with digits in the answer (not citation markers, not the numbering
   of a list, not inside a URL) must equal a number in that turn's sources (tool arguments and outputs, cited
   passages, the user's words) or be one of them rounded to the precision it is stated with. Numbers spelled
@@ -26,7 +27,7 @@ same functions grade the offline composer and any language model. Definitions (t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -184,14 +185,15 @@ def citation_problems(
     text: str,
     citations: Sequence[Mapping[str, Any]],
     id_exists: Mapping[str, bool],
-    turn_passages: Mapping[int, str] | None = None,
+    handed_out: Collection[str] | None = None,
 ) -> tuple[int, list[str]]:
     """Check an answer's markers and citations; returns (items checked, problems found).
 
     Items are each marker occurrence and each listed citation. A marker is valid when it maps to a citation
-    (by `marker`, else 1-based position) whose id exists, and, when `turn_passages` (marker -> passage id as
-    the turn's toolbox numbered them) is given, that is the passage the toolbox handed out under that
-    number. A citation is valid when its id exists (`id_exists[id]`, computed by the caller on the index).
+    (by `marker`, else 1-based position) whose id exists and, when `handed_out` (the ids of the passages the
+    turn's tools handed out) is given, is one of them: an answer may cite only what it was shown. (The
+    markers themselves are renumbered 1..k by order of use after the tools ran, so the number need not be
+    the one the tool gave.) A citation is valid when its id exists (`id_exists[id]`, checked on the index).
     """
     by_marker = {int(c.get("marker") or i): str(c["id"]) for i, c in enumerate(citations, start=1)}
     problems: list[str] = []
@@ -202,8 +204,8 @@ def citation_problems(
             problems.append(f"marker [{n}] points to no citation")
         elif not id_exists.get(cited, False):
             problems.append(f"marker [{n}] cites {cited!r}, which is not in the index")
-        elif turn_passages is not None and turn_passages.get(n) != cited:
-            problems.append(f"marker [{n}] cites {cited!r}, but the turn handed out {turn_passages.get(n)!r}")
+        elif handed_out is not None and cited not in handed_out:
+            problems.append(f"marker [{n}] cites {cited!r}, which this turn's tools never handed out")
     for citation in citations:
         if not id_exists.get(str(citation["id"]), False):
             problems.append(f"citation {citation['id']!r} is not in the index")

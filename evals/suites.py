@@ -195,7 +195,9 @@ def citations_suite(turns: Sequence[Turn], retriever: Retriever) -> SuiteResult:
         for citation in turn.answer.citations:
             if citation.id not in known:
                 known[citation.id] = retriever.get(citation.id) is not None
-        checked, problems = ev.citation_problems(turn.answer.answer, turn.citations(), known, turn.passages)
+        checked, problems = ev.citation_problems(
+            turn.answer.answer, turn.citations(), known, set(turn.passages.values())
+        )
         checked_total, bad_total = checked_total + checked, bad_total + len(problems)
         markers = len(ev.citation_markers(turn.answer.answer))
         cases.append({"id": turn.case_id, "ok": not problems, "markers": markers, "problems": problems})
