@@ -13,6 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from openai_server import ScriptedOpenAIServer
 
+from keysmith.config import Settings
+
 
 @pytest.fixture
 def openai_server() -> Iterator[ScriptedOpenAIServer]:
@@ -22,3 +24,18 @@ def openai_server() -> Iterator[ScriptedOpenAIServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def indexed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings over the real knowledge/ with its own data dir, indexed once per test session (real local
+    embeddings, embedded Chroma). Offline model, no .env, nothing read from the environment."""
+    from keysmith.ingest import index_knowledge
+
+    settings = Settings(
+        knowledge_dir=Path(__file__).resolve().parents[1] / "knowledge",
+        data_dir=tmp_path_factory.mktemp("indexed-data"),
+        model="offline",
+    )
+    index_knowledge(settings)
+    return settings
