@@ -102,10 +102,6 @@ def _require_approved(draft: Draft) -> None:
         raise ReportError(f"draft {draft.id!r} is not approved: the coach must approve it before export")
 
 
-def _source_items(sources: Sequence[Any]) -> list[Mapping[str, Any]]:
-    return [s if isinstance(s, Mapping) else {"id": str(s), "heading": str(s), "source": ""} for s in sources]
-
-
 def advice_doc(draft: Draft, *, client: str) -> ReportDoc:
     """The approved advice as a document: meta, the coach's text, the label key and the sources."""
     _require_approved(draft)
@@ -119,7 +115,7 @@ def advice_doc(draft: Draft, *, client: str) -> ReportDoc:
     sections = (
         Section(heading, (Markdown(draft.body),)),
         Section("How to read the labels", (Paragraph(LABEL_NOTE),)),
-        sources_section(_source_items(draft.sources)),
+        sources_section(draft.sources),
     )
     return ReportDoc(title=plain(draft.title or f"Advice for {client}"), meta=meta, sections=sections)
 

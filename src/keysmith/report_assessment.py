@@ -227,17 +227,23 @@ def _archetypes(report: Mapping[str, Any], names: Names) -> Section:
     return Section("Solution archetypes", (Bullets(items),))
 
 
-def sources_section(sources: Sequence[Mapping[str, Any]]) -> Section:
+def _source_line(source: Mapping[str, Any] | str) -> tuple[str, str]:
+    """(dedup key, display text) of a citation dict `{id, source, heading}` or a plain source string."""
+    if isinstance(source, str):
+        return source, plain(source)
+    sid = str(source.get("id", ""))
+    return sid, f"{plain(source.get('heading', ''))} — {plain(source.get('source', ''))} ({sid})"
+
+
+def sources_section(sources: Sequence[Mapping[str, Any] | str]) -> Section:
     """Cited passages: `[n] heading — source (id)`; de-duplicated by id, first seen first."""
-    seen: dict[str, Mapping[str, Any]] = {}
+    seen: dict[str, str] = {}
     for source in sources:
-        seen.setdefault(str(source.get("id", "")), source)
+        key, text = _source_line(source)
+        seen.setdefault(key, text)
     if not seen:
         return Section("Sources", (Paragraph("No framework passage was cited in this session."),))
-    items = tuple(
-        f"[{n}] {plain(s.get('heading', ''))} — {plain(s.get('source', ''))} ({sid})"
-        for n, (sid, s) in enumerate(seen.items(), start=1)
-    )
+    items = tuple(f"[{n}] {text}" for n, text in enumerate(seen.values(), start=1))
     return Section("Sources", (Bullets(items),))
 
 
