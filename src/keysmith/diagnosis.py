@@ -58,7 +58,7 @@ def diagnose(report: ScoreReport, framework: Framework) -> Diagnosis:
     findings = [
         (order, _finding(reason, answers, framework)) for order, reason in enumerate(framework.stall_reasons)
     ]
-    findings.sort(key=lambda item: (-round(item[1].strength, 9), -round(item[1].coverage or 0.0, 9), item[0]))
+    findings.sort(key=lambda item: (-item[1].strength, -(item[1].coverage or 0.0), item[0]))
     return Diagnosis(
         stall_reasons=tuple(f for _, f in findings),
         archetypes=_archetypes(answers, framework),
@@ -86,8 +86,9 @@ def _finding(
     total_weight = sum(production[v] for v in reason.signal_variables)
     if answered_weight == 0:
         evidence.append("No signal variable answered: the strength of this reason is unknown, not low.")
-    strength = weighted_weakness / answered_weight if answered_weight else 0.0
-    coverage = answered_weight / total_weight if total_weight else 0.0
+    # Rounded to 9 places so float noise (0.7500000000000001) never reorders equal strengths.
+    strength = round(weighted_weakness / answered_weight, 9) if answered_weight else 0.0
+    coverage = round(answered_weight / total_weight, 9) if total_weight else 0.0
     return StallReasonFinding(reason.id, reason.name, strength, tuple(evidence), coverage, tuple(omitted))
 
 

@@ -10,7 +10,8 @@
   `strength = score / (score + 1)`, so one direct cue gives 0.5 and more evidence approaches 1;
 - archetypes whose gap variables the story signals (directly, or through a stall reason's direct cues);
 - `on_topic`: a cue of two or more words, two cues, one cue plus an AI or rollout word, or an AI word plus a
-  rollout word. A lone one-word cue ("pricing") is not enough to call a text on topic.
+  rollout word. A lone one-word cue ("pricing") is not enough to call a text on topic, and a text that is not
+  on topic gets no stall reasons and no archetypes (its matched variables are still listed).
 Cues the story denies ("data is not a problem") count for nothing and are listed in `denied`.
 """
 
@@ -58,7 +59,9 @@ def read_story(text: str, framework: Framework) -> StorySignals:
     variable_hits = _read(framework.variable_cues, text_clauses)
     reason_hits = _read(framework.stall_reason_cues, text_clauses)
     every = [m for hits in (variable_hits, reason_hits) for ms in hits.values() for m in ms]
-    denied = sorted({m.cue.phrase for m in every if m.negated})
+    # A denial overlapping an affirmed cue from any list denies nothing ("no incident process").
+    affirmed = [m for m in every if not m.negated]
+    denied = sorted({m.cue.phrase for m in every if m.negated and not any(m.overlaps(a) for a in affirmed)})
     affirmed_vars = {k: [m for m in ms if not m.negated] for k, ms in variable_hits.items()}
     affirmed_reasons = {k: [m for m in ms if not m.negated] for k, ms in reason_hits.items()}
     variables = tuple(
@@ -67,11 +70,13 @@ def read_story(text: str, framework: Framework) -> StorySignals:
         if (ms := affirmed_vars.get(v.id, []))
     )
     ai, rollout = _terms(_AI_TERMS, text_clauses), _terms(_ROLLOUT_TERMS, text_clauses)
+    on_topic = _on_topic(affirmed_vars, affirmed_reasons, bool(ai), bool(rollout))
+    # Off topic, a stray cue ("pricing" in a question about cars) is no diagnosis: no reasons, no archetypes.
     return StorySignals(
-        on_topic=_on_topic(affirmed_vars, affirmed_reasons, bool(ai), bool(rollout)),
+        on_topic=on_topic,
         variables=variables,
-        stall_reasons=_rank_reasons(framework, affirmed_vars, affirmed_reasons),
-        archetypes=_archetypes(framework, affirmed_vars, affirmed_reasons),
+        stall_reasons=_rank_reasons(framework, affirmed_vars, affirmed_reasons) if on_topic else (),
+        archetypes=_archetypes(framework, affirmed_vars, affirmed_reasons) if on_topic else (),
         denied=tuple(denied),
         topic_terms=tuple(ai + rollout),
     )
@@ -120,7 +125,9 @@ def _support(
         total = float(len(hits))
         for reason in framework.stall_reasons:
             direct = reason_hits.get(reason.id, [])
-            if vid in reason.signal_variables and direct:
+            # Only a reason with one or two signal variables implies them; the zoom-level problem is about
+            # the whole system and points at no single variable (and so at no single archetype).
+            if vid in reason.signal_variables and direct and len(reason.signal_variables) <= 2:
                 total += len(direct) / len(reason.signal_variables)
                 words += [f'"{m.text}" ({reason.name})' for m in direct]
         support[vid] = (total, words)

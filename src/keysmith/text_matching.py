@@ -39,6 +39,11 @@ STOPWORDS = _words(
     "then there here which as at in on into onto for with by from about some any"
 )
 NEGATORS = _words("not no never without neither nor none")
+DETERMINERS = _words("no none")
+# Small verbs kept at the start of a quote so a denial stays readable: "can not take the output".
+AUXILIARIES = _words("can could do does did is are was were has have had will would should must")
+# A verdict just after a cue that says the matter is fine ("data quality is good"): the cue is denied.
+SETTLED = _words("fine ok okay solid good great sorted solved excellent strong handled smooth smoothly")
 # Words that end a clause for matching and negation ("we did not expect it, but X": X is not negated).
 CLAUSE_WORDS = _words("but however although though whereas yet except")
 
@@ -67,7 +72,7 @@ def fold(text: str) -> str:
 
 
 def expand_contractions(folded: str) -> str:
-    """"can't" -> "can not", "isnt" -> "is not", ... on already folded text."""
+    """ "can't" -> "can not", "isnt" -> "is not", ... on already folded text."""
     for pattern, replacement in _CONTRACTIONS:
         folded = pattern.sub(replacement, folded)
     return folded
@@ -150,11 +155,15 @@ class Cue:
 
     phrase: str
     stems: tuple[str, ...]
+    lead: frozenset[str] = frozenset()
 
     @classmethod
     def compile(cls, phrase: str) -> Cue:
-        words = [w for w in normalize(phrase).split() if w != BOUNDARY and w not in STOPWORDS]
-        return cls(phrase, tuple(stem(w) for w in words))
+        """Compile `phrase`; `lead` keeps its leading small words ("by" in "by hand") for quoting."""
+        words = [w for w in normalize(phrase).split() if w != BOUNDARY]
+        content = [w for w in words if w not in STOPWORDS]
+        lead = frozenset(words[: words.index(content[0])]) if content else frozenset()
+        return cls(phrase, tuple(stem(w) for w in content), lead)
 
 
 @dataclass(frozen=True)
@@ -193,7 +202,9 @@ def _extend(stems: Sequence[str], wanted: Sequence[str], found: list[int]) -> li
     if len(found) == len(wanted):
         return found
     last = found[-1]
-    for index in range(last + 1, min(len(stems), last + 2 + MAX_GAP)):
+    # Right after a negator the next word must follow at once: "not trained", never "not signed off on using".
+    gap = 0 if wanted[len(found) - 1] in NEGATORS else MAX_GAP
+    for index in range(last + 1, min(len(stems), last + 2 + gap)):
         if stems[index] == wanted[len(found)]:
             result = _extend(stems, wanted, [*found, index])
             if result is not None:
@@ -204,12 +215,39 @@ def _extend(stems: Sequence[str], wanted: Sequence[str], found: list[int]) -> li
 def _match(cue: Cue, clause: Clause, indices: Sequence[int], clause_index: int) -> Match:
     first, last = clause.tokens[indices[0]].position, clause.tokens[indices[-1]].position
     own = {clause.tokens[i].position for i in indices}
-    window = range(max(0, first - NEGATION_WINDOW), last + 1)
-    negated = any(clause.words[p] in NEGATORS for p in window if p not in own)
+    # A cue that starts with its own negator ("no incident process") is not denied by one before it.
+    start = first if cue.stems[0] in NEGATORS else max(0, first - NEGATION_WINDOW)
+    window = range(start, last + 1)
+    negated = any(_denies(clause, p, first) for p in window if p not in own) or _settled(clause, last)
     lead = first
-    while lead > 0 and first - lead < QUOTE_LEAD and clause.words[lead - 1] in STOPWORDS:
+    while lead > 0 and first - lead < QUOTE_LEAD and clause.words[lead - 1] in AUXILIARIES | cue.lead:
         lead -= 1
     return Match(cue, negated, " ".join(clause.words[lead : last + 1]), clause_index, first, last)
+
+
+def _denies(clause: Clause, position: int, first: int) -> bool:
+    """Whether the word at `position` denies a match starting at `first`.
+
+    "not", "never", "without" reach across the window; the determiners "no"/"none" only reach the content
+    word right after them ("no data problems"), so "no rules for who can access it" does not deny
+    "who can access".
+    """
+    word = clause.words[position]
+    if word not in NEGATORS:
+        return False
+    if word not in DETERMINERS or position > first:
+        return True
+    return all(w in STOPWORDS for w in clause.words[position + 1 : first])
+
+
+def _settled(clause: Clause, last: int) -> bool:
+    """A positive verdict right after the cue, with no negator first: "the integration is fine"."""
+    for word in clause.words[last + 1 : last + 1 + NEGATION_WINDOW]:
+        if word in NEGATORS:
+            return False
+        if word in SETTLED:
+            return True
+    return False
 
 
 def find_all(cues: Sequence[Cue], text_clauses: Sequence[Clause]) -> list[Match]:

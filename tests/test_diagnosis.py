@@ -1,0 +1,367 @@
+"""Diagnosis: stall reasons and archetypes from answers, the story reader on varied stories, report shape."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from keysmith.diagnosis import WEAK_MAX, diagnose, full_report, read_story
+from keysmith.errors import ScoringInputError
+from keysmith.framework import load_framework
+from keysmith.scoring import score
+from keysmith.text_matching import Cue, clauses, find, normalize, stem
+
+FRAMEWORK = load_framework(Path(__file__).resolve().parents[1] / "knowledge" / "framework")
+IDS = FRAMEWORK.variable_ids
+REASONS = tuple(r.id for r in FRAMEWORK.stall_reasons)
+
+
+def _all(value: int | None) -> dict[str, int | None]:
+    return dict.fromkeys(IDS, value)
+
+
+def _diagnosis(answers: dict[str, int | None]):  # type: ignore[no-untyped-def]
+    return diagnose(score(answers, FRAMEWORK), FRAMEWORK)
+
+
+# --- diagnose: from answers ---------------------------------------------------------------------------
+
+
+def test_a_governance_weak_pilot_ranks_governance_vacuum_first() -> None:
+    answers = _all(4) | {"technology_fit": 5, "team_capability": 5, "governance": 1}
+    result = _diagnosis(answers)
+    top = result.stall_reasons[0]
+    assert top.id == "governance_vacuum"
+    assert top.strength == 1.0 and top.level == "strong"
+    assert top.evidence == ("Governance answered 1 of 5 (very weak); production weight 0.15 vs pilot 0.05",)
+    assert [a.id for a in result.archetypes] == ["risk_management"]
+    assert "Governance answered 1 of 5" in result.archetypes[0].reason
+
+
+def test_all_strong_answers_give_weak_or_no_strengths_and_no_archetypes() -> None:
+    fives = _diagnosis(_all(5))
+    assert all(f.strength == 0.0 and f.level == "none" for f in fives.stall_reasons)
+    assert fives.archetypes == ()
+    fours = _diagnosis(_all(4))
+    assert all(f.strength == 0.25 and f.level == "weak" for f in fours.stall_reasons)
+    assert fours.archetypes == ()
+
+
+def test_strength_is_the_production_weighted_weakness_of_the_answered_signal_variables() -> None:
+    answers = _all(5) | {"data_infrastructure": 2, "process_integration": 4}
+    finding = next(f for f in _diagnosis(answers).stall_reasons if f.id == "input_output_mismatch")
+    # (0.20 * 3/4 + 0.15 * 1/4) / (0.20 + 0.15)
+    assert finding.strength == pytest.approx((0.20 * 0.75 + 0.15 * 0.25) / 0.35)
+    assert finding.coverage == 1.0
+
+
+def test_an_unanswered_signal_variable_is_an_omission_not_a_low_score() -> None:
+    answers = _all(3) | {"governance": None}
+    result = _diagnosis(answers)
+    governance = next(f for f in result.stall_reasons if f.id == "governance_vacuum")
+    assert governance.strength == 0.0 and governance.coverage == 0.0 and governance.level == "unknown"
+    assert governance.omitted == ("governance",)
+    assert any("omission" in e.lower() for e in governance.evidence)
+    assert result.stall_reasons[-1].id == "governance_vacuum"  # unknown ranks below every answered reason
+    assert result.omissions == ("governance",)
+
+
+def test_partial_coverage_rests_on_the_answered_variables_and_names_the_missing_one() -> None:
+    answers = _all(4) | {"organizational_readiness": None, "data_infrastructure": 1, "process_integration": 1}
+    zoom = next(f for f in _diagnosis(answers).stall_reasons if f.id == "zoom_level")
+    assert zoom.strength == 1.0
+    assert zoom.coverage == pytest.approx(0.35 / 0.50)
+    assert zoom.omitted == ("organizational_readiness",)
+    assert any(e.startswith("Organisational readiness not answered") for e in zoom.evidence)
+
+
+def test_archetypes_fire_on_weak_gap_variables_heaviest_gap_first() -> None:
+    answers = _all(4) | {"data_infrastructure": 1, "governance": 2, "change_management": 3}
+    suggestions = _diagnosis(answers).archetypes
+    assert [a.id for a in suggestions] == ["standardization", "risk_management"]  # 0.20*1 > 0.15*0.75
+    assert suggestions[0].gap_variables == ("data_infrastructure",)
+    assert f"answered {WEAK_MAX} or lower" in suggestions[0].reason
+    assert "Data infrastructure answered 1 of 5" in suggestions[0].reason
+
+
+answer_sets = st.fixed_dictionaries({v: st.one_of(st.none(), st.integers(1, 5)) for v in IDS})
+
+
+@settings(max_examples=150, deadline=None)
+@given(answer_sets)
+def test_diagnosis_properties_hold_for_any_answers(answers: dict[str, int | None]) -> None:
+    result = _diagnosis(answers)
+    assert sorted(f.id for f in result.stall_reasons) == sorted(REASONS)
+    strengths = [f.strength for f in result.stall_reasons]
+    assert all(0.0 <= s <= 1.0 for s in strengths)
+    assert strengths == sorted(strengths, reverse=True)
+    for suggestion in result.archetypes:
+        assert all((answers[v] or 5) <= WEAK_MAX for v in suggestion.gap_variables)
+    fired = {
+        a.id for a in FRAMEWORK.archetypes if any((answers[v] or 5) <= WEAK_MAX for v in a.gap_variables)
+    }
+    assert {a.id for a in result.archetypes} == fired
+    assert json.dumps(result.to_dict(), sort_keys=True) == json.dumps(
+        _diagnosis(answers).to_dict(), sort_keys=True
+    )
+
+
+# --- full_report: the `keysmith score --json` shape -------------------------------------------------------
+
+
+def test_full_report_adds_stall_reasons_and_archetypes_to_the_score_report() -> None:
+    answers = _all(4) | {"governance": 2, "economics": None}
+    report = full_report(answers, FRAMEWORK)
+    assert {"formula_version", "profiles", "weight_shift", "levers", "omissions"} <= set(report)
+    assert (
+        report["profiles"]["production"]["score"]
+        == score(answers, FRAMEWORK).to_dict()["profiles"]["production"]["score"]
+    )
+    first = report["stall_reasons"][0]
+    assert first["id"] == "governance_vacuum" and first["name"] == "Governance Vacuum"
+    assert {"id", "name", "strength", "evidence"} <= set(first)
+    assert report["archetypes"] == [
+        {
+            "id": "risk_management",
+            "name": "Risk Management",
+            "reason": report["archetypes"][0]["reason"],
+            "gap_variables": ["governance"],
+        }
+    ]
+    assert json.loads(json.dumps(report)) == report  # plain JSON types only
+
+
+def test_full_report_rejects_invalid_answers_naming_the_variable() -> None:
+    with pytest.raises(ScoringInputError, match="governance"):
+        full_report({"governance": 7}, FRAMEWORK)
+
+
+# --- text matching ----------------------------------------------------------------------------------------
+
+
+def test_normalize_folds_case_accents_contractions_and_never_raises_on_odd_characters() -> None:
+    assert normalize("The ERP CAN'T take it; Café’s data isn’t réady") == (
+        "the erp can not take it | cafes data is not ready"
+    )
+    assert normalize("a\ud800b\u202e\x00c") == "abc"
+
+
+@pytest.mark.parametrize(
+    "words",
+    [("owns", "owned", "owning"), ("policies", "policy"), ("stalled", "stall"), ("uses", "used", "use")],
+)
+def test_stemming_maps_word_forms_together(words: tuple[str, ...]) -> None:
+    assert len({stem(w) for w in words}) == 1
+
+
+@pytest.mark.parametrize(
+    ("cue", "text", "negated"),
+    [
+        ("data is messy", "honestly our data is really very messy", False),
+        ("data is messy", "the data is not messy at all", True),
+        ("data problems", "data is no problem for us", True),
+        ("nobody owns it", "nobody owns the thing", False),
+        ("integration", "the integration is fine", True),
+        ("integration", "the integration is not fine", False),
+    ],
+)
+def test_cues_match_in_order_with_small_gaps_and_see_denials(cue: str, text: str, negated: bool) -> None:
+    match = find(Cue.compile(cue), clauses(text)[0])
+    assert match is not None and match.negated is negated
+
+
+def test_a_cue_does_not_match_across_clauses_or_far_apart_words() -> None:
+    cue = Cue.compile("data is messy")
+    assert all(find(cue, c) is None for c in clauses("the data arrived. messy desks everywhere"))
+    assert all(find(cue, c) is None for c in clauses("data from the north east and west regions is messy"))
+
+
+# --- read_story: our own stories, one industry each (written for these tests, not taken from evals/) -------
+
+STORIES = [
+    (
+        "insurance",
+        "Our claims triage model did great in the pilot in one branch. Since then legal hasn't signed off on "
+        "using it for real customers, and nobody can tell me who owns the model once it is live. Compliance "
+        "keeps asking about bias and audit trails.",
+        {"governance_vacuum"},
+    ),
+    (
+        "manufacturing",
+        "The predictive maintenance pilot on line 3 caught failures early. Rolling it out to the other "
+        "plants stalled: each plant has its own sensor data in different formats, and the planning system "
+        "can't accept the output, so engineers copy the alerts into work orders by hand.",
+        {"input_output_mismatch"},
+    ),
+    (
+        "retail banking",
+        "The chatbot pilot with our volunteer agents in the call centre was a hit. Now that we have rolled "
+        "it to all 400 agents, adoption is low: most agents don't trust the suggestions, many are afraid it "
+        "will replace their jobs, and they only got one training session.",
+        {"change_management_deficit"},
+    ),
+    (
+        "logistics",
+        "Route optimisation worked brilliantly in the pilot depot. Scaling it to every depot means millions "
+        "of API calls a month; the cloud bill tripled after the vendor credits ran out and finance is asking "
+        "whether the ROI still holds.",
+        {"economics_shift"},
+    ),
+    (
+        "healthcare",
+        "Our radiology triage AI worked in one hospital. Elsewhere there is no clear owner for it, nobody is "
+        "accountable if it misses something, and the data protection officer wants an impact assessment "
+        "before anyone else uses it.",
+        {"governance_vacuum"},
+    ),
+    (
+        "pharma",
+        "The GenAI pilot for regulatory document drafting was a success inside one team. We assumed the rest "
+        "would sort itself out, but the rollout depends on other departments, each with its own way of "
+        "working, and nobody mapped those dependencies.",
+        {"zoom_level"},
+    ),
+    (
+        "telecom",
+        "The churn model predicts well, but the CRM can't take the output, so the retention team gets a "
+        "spreadsheet by email every week and re-enters the scores manually.",
+        {"input_output_mismatch"},
+    ),
+    (
+        "public sector",
+        "In the pilot nobody worried about rules because nothing went wrong in the pilot. Now the regulator "
+        "asked how the benefit decisions are explained, and there is no policy, no monitoring and no "
+        "incident process.",
+        {"governance_vacuum"},
+    ),
+    (
+        "e-commerce",
+        "Writing product descriptions with an LLM was cheap in the pilot. At full catalogue volume the token "
+        "costs are far higher than the savings and the business case no longer adds up.",
+        {"economics_shift"},
+    ),
+    (
+        "food processing",
+        "The vision pilot for quality inspection ran on a hand-curated image set. In the other factories the "
+        "cameras differ and the images are labelled with different codes, so the data is a mess and real "
+        "data is messier than anything we tested on.",
+        {"input_output_mismatch"},
+    ),
+    (
+        "legal services",
+        "Our contract review tool was loved by the three associates who piloted it. The partners see it as "
+        "extra work, the other associates keep doing it the old way, and nobody trained them.",
+        {"change_management_deficit"},
+    ),
+    (
+        "energy utility",
+        "Our sponsor moved on after the forecasting pilot, the new CIO has other priorities, and each "
+        "business unit sees the model as someone else's project. Nobody is coordinating across departments.",
+        {"zoom_level"},
+    ),
+    (
+        "media",
+        "The AI tagging pilot worked, but the output sits in a separate tool outside the workflow; editors "
+        "copy and paste tags into the CMS, an extra step nobody has time for, and the downstream systems "
+        "were never built to receive it.",
+        {"input_output_mismatch"},
+    ),
+    (
+        "airline",
+        "We have run pilot after pilot at the airline: crew rostering, baggage, email triage. Each works in "
+        "isolation, but nobody looked at the big picture and none of them made it to production.",
+        {"zoom_level"},
+    ),
+    (
+        "higher education",
+        "The admissions screening model worked in the pilot, but once we talked about using it in every "
+        "faculty, questions about bias and fairness came up, and there are no rules for who can access the "
+        "data.",
+        {"governance_vacuum"},
+    ),
+    (
+        "hospitality",
+        "Dynamic pricing ran well in two pilot hotels. Front-desk staff in the others override it, the "
+        "revenue managers are sceptical, and there was no communication about why it changes their work.",
+        {"change_management_deficit"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("industry", "story", "expected"), STORIES, ids=[s[0] for s in STORIES])
+def test_read_story_ranks_the_expected_stall_reason_first(
+    industry: str, story: str, expected: set[str]
+) -> None:
+    signals = read_story(story, FRAMEWORK)
+    assert signals.on_topic
+    assert signals.stall_reasons, industry
+    assert signals.stall_reasons[0].id in expected, [
+        (f.id, round(f.strength, 2)) for f in signals.stall_reasons
+    ]
+    assert all(f.evidence for f in signals.stall_reasons)
+
+
+def test_story_variables_quote_the_matched_phrases_and_archetypes_follow_the_gaps() -> None:
+    signals = read_story(STORIES[1][1], FRAMEWORK)  # manufacturing: data formats, hand-offs by hand
+    variables = {v.id: v for v in signals.variables}
+    assert "data_infrastructure" in variables and "process_integration" in variables
+    assert "different formats" in variables["data_infrastructure"].phrases
+    assert any("by hand" in quote for quote in variables["process_integration"].quotes)
+    assert {"standardization", "process_reengineering"} <= {a.id for a in signals.archetypes}
+    assert all(a.reason.startswith("Rule:") for a in signals.archetypes)
+
+
+def test_a_capability_story_signals_the_variable_and_education_without_a_stall_reason() -> None:
+    story = (
+        "The design-automation pilot was built by an outside agency and one data scientist, who has since "
+        "left. Nobody in-house can maintain it, and every change means waiting for the vendor to fix it."
+    )
+    signals = read_story(story, FRAMEWORK)
+    assert [v.id for v in signals.variables] == ["team_capability"]
+    assert [a.id for a in signals.archetypes] == ["education"]
+    assert signals.on_topic
+
+
+def test_denied_cues_count_for_nothing() -> None:
+    story = (
+        "Data is not a problem and the ERP integration is fine; the problem is that legal hasn't signed off."
+    )
+    signals = read_story(story, FRAMEWORK)
+    assert signals.stall_reasons[0].id == "governance_vacuum"
+    assert "data_infrastructure" not in {v.id for v in signals.variables}
+    assert {"data problems", "integration"} <= set(signals.denied)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can you recommend a good recipe for lasagne?",
+        "What's the weather in Paris tomorrow?",
+        "Please summarise the plot of Hamlet in three sentences.",
+        "What is the best pricing for a used car?",
+        "",
+        "!!! ??? ...",
+    ],
+)
+def test_off_topic_text_is_not_on_topic(text: str) -> None:
+    signals = read_story(text, FRAMEWORK)
+    assert not signals.on_topic
+    assert signals.stall_reasons == ()
+
+
+def test_a_bare_stalled_rollout_question_is_on_topic_without_a_diagnosis() -> None:
+    signals = read_story("Our AI pilot went well but the rollout stalled. Why?", FRAMEWORK)
+    assert signals.on_topic and signals.stall_reasons == ()
+    assert {"ai", "pilot", "rollout"} <= set(signals.topic_terms)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.characters(exclude_categories=()), max_size=400))
+def test_read_story_never_raises_and_is_deterministic(text: str) -> None:
+    first = read_story(text, FRAMEWORK).to_dict()
+    assert first == read_story(text, FRAMEWORK).to_dict()
+    assert all(0 < f["strength"] < 1 for f in first["stall_reasons"])
