@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 # A citation group: [1], [1, 2], [1][3]. Not a Markdown link's text (a `(` follows a link's `]`).
 _MARKER_GROUP = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\](?!\()")
@@ -27,6 +27,7 @@ _URL = re.compile(r"(?:https?|mailto):[^\s)>\]]+|\]\([^)]*\)", re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\w])")
 # Sentence ends: . ! ? followed by space and an upper-case letter, quote, bracket or emphasis.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(\[*_])")
+_ROUNDINGS = (ROUND_HALF_UP, ROUND_HALF_EVEN)  # 72.25 may be stated as 72.3 or 72.2
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,8 @@ def _supported(stated: str, value: Decimal, allowed: set[Decimal]) -> bool:
         return True
     places = len(stated.split(".")[1]) if "." in stated else 0
     quantum = Decimal(1).scaleb(-places)
-    return any(source.quantize(quantum) == value for source in allowed if abs(source - value) < 1)
+    near = [source for source in allowed if abs(source - value) < 1]
+    return any(source.quantize(quantum, rounding) == value for source in near for rounding in _ROUNDINGS)
 
 
 def _split_prefix(line: str) -> tuple[str, str]:

@@ -1,0 +1,116 @@
+"""Answer guards: unsourced numbers drop their sentence; citation markers must point to retrieved passages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from keysmith.guards import allowed_numbers, check_citations, guard_numbers
+
+TOOL_OUTPUT = (
+    '{"profiles": {"production": {"score": 41.5}, "pilot": {"score": 72.25}}, "levers": [{"gain": 6.8}]}'
+)
+
+
+def test_numbers_from_tools_stay_and_invented_ones_go() -> None:
+    text = "Your production score is 41.5. The pilot scored 72.25. The gap is 30.75 points."
+    result = guard_numbers(text, [TOOL_OUTPUT])
+    assert result.text == "Your production score is 41.5. The pilot scored 72.25."
+    assert result.dropped == ["The gap is 30.75 points."]
+    assert result.changed
+
+
+def test_the_users_own_numbers_are_allowed() -> None:
+    question = "Our pilot ran in 1 region for 6 months; we have 12 regions and 1,200 staff."
+    text = "With 12 regions and 1200 staff, six months of pilot data is thin. Most firms need 18 months."
+    result = guard_numbers(text, [question])
+    assert result.dropped == ["Most firms need 18 months."]
+
+
+def test_percentages_decimals_and_out_of_five() -> None:
+    sources = ['{"governance": 2, "coverage": 0.8, "share": 35}']
+    assert guard_numbers("About 35% of the weight sits there.", sources).dropped == []
+    assert guard_numbers("About 40% of the weight sits there.", sources).dropped != []
+    assert guard_numbers("Governance is 2 out of 5.", sources).dropped == []
+    assert guard_numbers("Governance is 3 out of 5.", sources).dropped == ["Governance is 3 out of 5."]
+    assert guard_numbers("Coverage is 0.8.", sources).dropped == []
+    assert guard_numbers("Coverage is 0.85.", sources).dropped == ["Coverage is 0.85."]
+
+
+def test_rounding_a_tool_number_is_allowed_but_arithmetic_is_not() -> None:
+    assert guard_numbers("Production readiness is about 42 [1].", [TOOL_OUTPUT]).dropped == []
+    assert guard_numbers("Pilot readiness is 72.3.", [TOOL_OUTPUT]).dropped == []
+    assert guard_numbers("Together that is 113.75.", [TOOL_OUTPUT]).dropped == ["Together that is 113.75."]
+    assert guard_numbers("Production readiness is about 40.", [TOOL_OUTPUT]).changed
+
+
+def test_markers_list_numbering_urls_and_names_are_not_numbers() -> None:
+    text = (
+        "1. Governance first [3].\n"
+        "2) Then retraining [1, 4].\n"
+        "- See https://example.com/2024/report-77 for gpt-4o notes on S3.\n"
+        "## 3. Next moves\n"
+        "Score 41.5/100 on a 1–5 scale."
+    )
+    result = guard_numbers(text, [TOOL_OUTPUT])
+    assert result.dropped == []
+    assert result.text == text
+
+
+def test_a_dropped_list_item_disappears_and_the_rest_keeps_its_shape() -> None:
+    text = "Findings:\n\n- Governance scores 2 [1].\n- It will cost 250000 to fix.\n- Training is next.\n"
+    result = guard_numbers(text, ['{"governance": 2}'])
+    assert result.text == "Findings:\n\n- Governance scores 2 [1].\n- Training is next."
+    assert result.dropped == ["It will cost 250000 to fix."]
+
+
+def test_only_the_offending_sentence_of_a_line_is_dropped() -> None:
+    text = "- Governance is weak. It costs 9 weeks. Start with policies."
+    assert guard_numbers(text, []).text == "- Governance is weak. Start with policies."
+
+
+def test_text_without_numbers_is_untouched() -> None:
+    text = "The framework does not cover pricing.\n\nIt does cover governance [1]."
+    result = guard_numbers(text, [])
+    assert result.text == text and not result.changed
+
+
+def test_allowed_numbers_reads_every_source() -> None:
+    assert allowed_numbers(["a 1,200 b", "c 3.50"]) == {Decimal(1200), Decimal("3.50")}
+
+
+def test_citations_to_passages_never_retrieved_are_removed() -> None:
+    result = check_citations(
+        "Governance is missing [1]. Fourteen moves exist [7]. Both [1, 9] matter.", {1, 2}
+    )
+    assert result.text == "Governance is missing [1]. Fourteen moves exist. Both [1] matter."
+    assert result.dropped == ["[7]", "[9]"]
+
+
+def test_citations_with_no_passages_at_all_are_all_removed() -> None:
+    result = check_citations("Claim [1][2].", set())
+    assert result.text == "Claim." and result.dropped == ["[1]", "[2]"]
+
+
+def test_markdown_links_are_not_citations() -> None:
+    text = "See [3](https://example.com) and [1]."
+    assert check_citations(text, {1}).text == text
+
+
+_WORDS = st.sampled_from(["Governance", "is", "scored", "at", "the", "pilot", "gap", "[1]", "%", "of", "5"])
+_NUMBERS = st.sampled_from(["2", "41.5", "42", "7", "30.75", "1,200", "0.8", "100"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.one_of(_WORDS, _NUMBERS), min_size=1, max_size=8), min_size=1, max_size=5))
+def test_every_number_left_after_the_guard_is_supported(sentences: list[list[str]]) -> None:
+    text = " ".join(" ".join(words).capitalize() + "." for words in sentences)
+    sources = [TOOL_OUTPUT, "governance 2, staff 1,200"]
+    first = guard_numbers(text, sources)
+    # Every number left is supported: a second pass finds nothing more to drop.
+    assert guard_numbers(first.text, sources).dropped == []
+    # Every dropped sentence really holds an unsupported number.
+    for sentence in first.dropped:
+        assert guard_numbers(sentence, sources).dropped == [sentence]
