@@ -1,4 +1,4 @@
-"""Prompts: every prompt renders; missing, unused or unknown names fail; the system prompt states the rules."""
+"""Prompts: each renders; missing, unused or unknown names fail; the system prompt states the rules."""
 
 from __future__ import annotations
 
