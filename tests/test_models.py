@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk
 from openai_server import Cut, ScriptedOpenAIServer, Stall, Status, Text, ToolCalls, error_body
 
@@ -46,7 +47,9 @@ class Sleeps:
         self.calls.append(seconds)
 
 
-def _model(server: ScriptedOpenAIServer, tmp_path: Path, sleeps: Sleeps, **overrides: object):  # type: ignore[no-untyped-def]
+def _model(
+    server: ScriptedOpenAIServer, tmp_path: Path, sleeps: Sleeps, **overrides: object
+) -> BaseChatModel:
     settings = _settings(tmp_path, openai_base_url=server.base_url, **overrides)
     model = load_chat_model("openai:gpt-test", settings, sleep=sleeps)
     assert model is not None
@@ -325,6 +328,11 @@ def test_a_cut_stream_raises_a_transport_error(tmp_path: Path, openai_server: Sc
     assert "".join(seen).startswith("The first half")
     assert classify_provider_error(caught.value).kind in {"connection", "server"}
     assert len(openai_server.chat_requests()) == 1  # mid-stream failures are never replayed
+
+
+def test_local_embeddings_are_the_bundled_model(tmp_path: Path) -> None:
+    vector = load_embeddings("local", _settings(tmp_path)).embed_query("governance at scale")
+    assert len(vector) == 384
 
 
 def test_openai_embeddings_over_http(tmp_path: Path, openai_server: ScriptedOpenAIServer) -> None:

@@ -146,14 +146,14 @@ def load_chat_model(
 
 
 def load_embeddings(spec: str, settings: Settings) -> Embeddings:
-    """`local` → the bundled MiniLM adapter (`keysmith.embeddings.LocalEmbeddings`); `openai:<model>` →
+    """`local` → the bundled MiniLM as LangChain `Embeddings` (from `keysmith.embeddings`); `openai:<model>` →
     OpenAI embeddings through the same retry layer. Raises `ConfigError` naming KEYSMITH_EMBEDDINGS.
     """
     value = spec.strip()
     if value == "local":
         # Imported lazily: the ONNX runtime is only loaded by processes that embed locally.
         module = importlib.import_module("keysmith.embeddings")
-        local: Embeddings = module.LocalEmbeddings()
+        local: Embeddings = module.ChromaLangChainEmbeddings(module.LocalMiniLMEmbeddingFunction())
         return local
     provider, sep, model = value.partition(":")
     if provider == "openai" and sep and model.strip():
