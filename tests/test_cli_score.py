@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from keysmith.cli import main
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
@@ -30,6 +32,18 @@ def keysmith(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
+
+
+def keysmith_in_process(
+    args: list[str], cwd: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    """The same dispatcher (`keysmith.cli.main`) without a process start: for the many bad-input cases."""
+    monkeypatch.chdir(cwd)
+    monkeypatch.setenv("KEYSMITH_KNOWLEDGE_DIR", str(ROOT / "knowledge"))
+    monkeypatch.setenv("KEYSMITH_DATA_DIR", str(cwd / "data"))
+    code = main(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
 def test_score_json_has_the_agreed_shape(tmp_path: Path) -> None:
@@ -146,13 +160,31 @@ def test_bad_file_exits_2_with_one_line_naming_field_and_value(
         (("ex", "--what-if", "gov=3"), "--what-if: gov: unknown variable id 'gov'"),
     ],
 )
-def test_bad_arguments_exit_2_with_one_line(tmp_path: Path, args: tuple[str, ...], expected: str) -> None:
+def test_bad_arguments_exit_2_with_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: tuple[str, ...],
+    expected: str,
+) -> None:
     resolved = [str(EXAMPLES / "ready_to_scale.json") if a == "ex" else a for a in args]
-    result = keysmith("score", *resolved, cwd=tmp_path)
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    code, _, err = keysmith_in_process(["score", *resolved], tmp_path, monkeypatch, capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
     assert expected in lines[0]
+
+
+def test_bad_input_in_a_real_process_exits_2_without_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "answers.json"
+    path.write_text('{"answers": {"governance": 6}}', encoding="utf-8")
+    for args in ((str(path),), (str(EXAMPLES / "ready_to_scale.json"), "--what-if", "governance=high")):
+        result = keysmith("score", *args, cwd=tmp_path)
+        assert result.returncode == 2
+        assert result.stdout == ""
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("keysmith: --what-if: ")
 
 
 def test_framework_json_and_table(tmp_path: Path) -> None:
