@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keysmith.diagnosis import WEAK_MAX, diagnose, full_report, read_story
+from keysmith.diagnosis import WEAK_MAX, Diagnosis, diagnose, full_report, read_story
 from keysmith.errors import ScoringInputError
 from keysmith.framework import load_framework
 from keysmith.scoring import score
@@ -24,7 +24,7 @@ def _all(value: int | None) -> dict[str, int | None]:
     return dict.fromkeys(IDS, value)
 
 
-def _diagnosis(answers: dict[str, int | None]):  # type: ignore[no-untyped-def]
+def _diagnosis(answers: dict[str, int | None]) -> Diagnosis:
     return diagnose(score(answers, FRAMEWORK), FRAMEWORK)
 
 
