@@ -72,21 +72,19 @@ def _show_message(
             st.text(message.content)  # the user's own words, verbatim, never rendered as Markdown
             return
         extras = st.session_state.get(_EXTRAS, {}).get(message.id, {})
-        notice = extras.get("notice") or _fallback_notice(message.mode)
+        fell_back = "fallback" in message.mode
+        notice = extras.get("notice") or (f"Answered {message.mode}." if fell_back else "")
         if notice:
-            st.info(notice)
+            (st.warning if fell_back or message.incomplete else st.info)(notice)
         show_answer(message.content, message.citations, message.tool_calls)
         if message.incomplete:
             st.warning("This answer stopped before it finished; what arrived is shown above.")
+        if message.incomplete or fell_back:
             question = next((m.content for m in reversed(before) if m.role == "user"), "")
             st.button("Retry", key=f"retry-{message.id}", on_click=queue, args=(question, True))
         feedback.widget(res, message.workspace_id, message.session_id, message.id, rated.get(message.id))
         if is_last:
             _follow_ups(extras.get("follow_ups") or [], message.id)
-
-
-def _fallback_notice(mode: str) -> str:
-    return f"Answered {mode}." if "fallback" in mode else ""
 
 
 def show_answer(text: str, citations: list[Any], tool_calls: list[Any]) -> None:

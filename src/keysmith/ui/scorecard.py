@@ -93,7 +93,7 @@ def _bars(
             y=alt.Y("variable:N", sort=order, title=None),
             yOffset=alt.YOffset("stage:N"),
             color=alt.Color("stage:N", scale=_COLORS, legend=alt.Legend(orient="bottom", title=None)),
-            tooltip=["variable", "stage", "answer", alt.Tooltip(f"{field}:Q", format=".2f")],
+            tooltip=["variable:N", "stage:N", "answer:O", alt.Tooltip(f"{field}:Q", format=".2f")],
         )
         .properties(height=320)
     )

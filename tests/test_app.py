@@ -1,0 +1,269 @@
+"""The Streamlit app through `AppTest`: every mode renders, the main flows work offline, errors are plain.
+
+Real components throughout: the knowledge index is built once for this module into a temporary data dir
+(real Chroma, the bundled embeddings), the store is real SQLite there, and the assistant is offline
+(KEYSMITH_MODEL=offline) except in the provider-failure test, which points an openai-compatible model at a
+local port nobody listens on.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from keysmith import scoring
+from keysmith.config import Settings
+from keysmith.framework import load_framework
+from keysmith.ingest import index_knowledge
+from keysmith.store import Store
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+QUESTION = "Our invoice AI pilot was great, but the rollout to 12 regions has stalled for 6 months. Why?"
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One indexed data dir for the module (indexing is the slow part; each test uses its own workspace)."""
+    path = tmp_path_factory.mktemp("app-data")
+    index_knowledge(Settings.from_env({"KEYSMITH_DATA_DIR": str(path), "KEYSMITH_MODEL": "offline"}))
+    return path
+
+
+@pytest.fixture
+def env(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("KEYSMITH_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("KEYSMITH_MODEL", "offline")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    yield data_dir
+
+
+def _store(data_dir: Path) -> Store:
+    return Store(f"sqlite:///{data_dir / 'keysmith.db'}")
+
+
+def _app(**query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _mode(at: AppTest, label: str) -> AppTest:
+    at.sidebar.radio(key="mode").set_value(label).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _new_client(at: AppTest, name: str) -> AppTest:
+    """Coach mode: create a client workspace named `name` (it becomes the tab's workspace)."""
+    _mode(at, "Coach")
+    field = next(t for t in at.text_input if t.label == "New client workspace")
+    field.set_value(name)
+    next(b for b in at.button if b.label == "Create workspace").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [e.value for e in at.error] + [w.value for w in at.warning] + [i.value for i in at.info]
+    parts += [s.value for s in at.success]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_every_mode_renders_with_the_model_badge(env: Path) -> None:
+    at = _app()
+    assert "**Model:** `offline`" in "\n".join(m.value for m in at.sidebar.markdown)
+    assert any("KEYSMITH_MODEL" in c.value for c in at.sidebar.caption)
+    for mode in ("Self-assessment", "Coach", "Diagnose my pilot"):
+        _mode(at, mode)
+        assert (
+            at.header[0].value == mode
+            if mode != "Self-assessment"
+            else at.header[0].value == "Self-assessment"
+        )
+
+
+def test_diagnose_answers_offline_with_cited_sources_and_stores_both_turns(env: Path) -> None:
+    at = _new_client(_app(), "Diagnose client")
+    _mode(at, "Diagnose my pilot")
+    at.chat_input[0].set_value(QUESTION).run()
+    assert not at.exception, at.exception
+    sources = [e for e in at.expander if e.label.startswith("[1] ")]
+    assert sources, [e.label for e in at.expander]
+    assert "knowledge/" in sources[0].label
+    assert any(m.value.startswith(">") for m in sources[0].markdown)  # the passage itself, quoted
+    store = _store(env)
+    ws = next(w for w in store.list_workspaces() if w.name == "Diagnose client")
+    (session,) = store.list_sessions(ws.id, "diagnose")
+    roles = [(m.role, m.content) for m in store.list_messages(ws.id, session.id)]
+    assert roles[0] == ("user", QUESTION)
+    assert roles[1][0] == "assistant" and "[1]" in roles[1][1]
+    assert at.query_params["session"] == session.id
+
+
+def test_feedback_with_a_reason_is_stored_once(env: Path) -> None:
+    at = _new_client(_app(), "Feedback client")
+    _mode(at, "Diagnose my pilot")
+    at.chat_input[0].set_value("Why do pilots succeed when rollouts stall?").run()
+    at.feedback[0].set_value(0)
+    next(t for t in at.text_input if t.label == "Reason (optional)").set_value("too generic")
+    next(b for b in at.button if b.label == "Send feedback").click().run()
+    assert not at.exception, at.exception
+    store = _store(env)
+    ws = next(w for w in store.list_workspaces() if w.name == "Feedback client")
+    rows = store.list_feedback(ws.id)
+    assert [(f.rating, f.reason) for f, _ in rows] == [("down", "too generic")]
+    assert "Feedback recorded 👎" in _texts(at)
+
+
+def test_history_survives_a_restart_through_the_url(env: Path) -> None:
+    first = _new_client(_app(), "Restart client")
+    _mode(first, "Diagnose my pilot")
+    first.chat_input[0].set_value(QUESTION).run()
+    session_id = first.query_params["session"]
+    again = _app(session=session_id)  # a new tab/process state: only the URL carries over
+    assert again.sidebar.radio(key="mode").value == "Diagnose my pilot"
+    users = [m for m in again.chat_message if m.name == "user"]
+    assert [u.text[0].value for u in users] == [QUESTION]
+    assert any(e.label.startswith("[1] ") for e in again.expander)
+
+
+def _answer_all(at: AppTest, value: str) -> AppTest:
+    framework = load_framework(Settings.from_env().framework_dir)
+    for variable in framework.variables:
+        at.button(key=f"answer-{variable.id}-{value}").click().run()
+        assert not at.exception, at.exception
+    return at
+
+
+def test_assessment_with_buttons_ends_in_a_score_card_with_chart_and_downloads(env: Path) -> None:
+    at = _new_client(_app(), "Assessment client")
+    _mode(at, "Self-assessment")
+    assert at.get("progress")
+    _answer_all(at, "3")
+    text = _texts(at)
+    assert "Assessment complete" in text
+    assert len(at.get("vega_lite_chart")) == 2
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Download PDF", "Download Markdown"]
+    store = _store(env)
+    ws = next(w for w in store.list_workspaces() if w.name == "Assessment client")
+    (saved,) = store.list_assessments(ws.id)
+    assert saved.report is not None
+    assert saved.report["profiles"]["production"]["score"] == 50.0
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Production rollout readiness"] == "50.0"
+
+
+def test_what_if_sliders_show_the_scoring_engines_numbers(env: Path) -> None:
+    at = _new_client(_app(), "What-if client")
+    _mode(at, "Self-assessment")
+    _answer_all(at, "3")
+    slider = next(s for s in at.select_slider if s.label == "Governance")
+    slider.set_value(5).run()
+    assert not at.exception, at.exception
+    framework = load_framework(Settings.from_env().framework_dir)
+    answers = {v.id: 3 for v in framework.variables}
+    expected = scoring.what_if(answers, {"governance": 5}, framework).to_dict()
+    metrics = {m.label: m for m in at.metric}
+    after = metrics["Production rollout (what if)"]
+    assert after.value == str(expected["profiles"]["production"]["score"])
+    assert after.proto.body == str(expected["profiles"]["production"]["score"])
+
+
+def test_assessment_free_text_dont_know_and_back(env: Path) -> None:
+    at = _new_client(_app(), "Words client")
+    _mode(at, "Self-assessment")
+    first = at.subheader[0].value
+    next(t for t in at.text_input if t.label == "Or answer in your own words").set_value("pretty weak")
+    next(b for b in at.button if b.label == "Answer").click().run()
+    assert "Recorded" in _texts(at)
+    second = at.subheader[0].value
+    assert second != first
+    next(t for t in at.text_input if t.label == "Or answer in your own words").set_value("purple elephants")
+    next(b for b in at.button if b.label == "Answer").click().run()
+    assert at.subheader[0].value == second  # not understood: still on the same question, and told so
+    assert at.warning
+    next(b for b in at.button if b.label == "Don't know").click().run()
+    next(b for b in at.button if b.label == "← Back").click().run()
+    assert at.subheader[0].value == second
+    assert "2 answered" in at.get("progress")[0].proto.text
+
+
+def test_coach_notes_document_draft_edit_approve_export(env: Path, tmp_path: Path) -> None:
+    at = _new_client(_app(), "Northwind")
+    assert "Client: Northwind" in [s.value for s in at.subheader]
+    note = next(t for t in at.text_area if t.label == "Add a note")
+    note.set_value("Regional leads say nobody owns the model since the pilot team left.")
+    next(b for b in at.button if b.label == "Add note").click().run()
+    assert "nobody owns the model" in "\n".join(t.value for t in at.text)
+    upload = at.file_uploader[0]
+    upload.set_value(
+        (
+            "northwind-status.md",
+            b"# Status\n\nThe invoice model has no owner in operations.\n",
+            "text/markdown",
+        )
+    )
+    at.run()
+    next(b for b in at.button if b.label == "Index document").click().run()
+    assert not at.exception, at.exception
+    assert "passages indexed for Northwind only" in _texts(at)
+    next(b for b in at.button if b.label == "Draft advice").click().run()
+    assert not at.exception, at.exception
+    body = next(t for t in at.text_area if t.label == "Draft text")
+    assert "[coach judgment]" in body.value
+    body.set_value(body.value + "\nI will call you on Monday. [coach judgment]\n")
+    next(b for b in at.button if b.label == "Approve").click().run()
+    assert not at.exception, at.exception
+    store = _store(env)
+    ws = next(w for w in store.list_workspaces() if w.name == "Northwind")
+    (draft,) = store.list_drafts(ws.id)
+    assert draft.approved and "call you on Monday" in draft.body
+    assert [b.label for b in at.get("download_button")] == ["Download PDF", "Download Markdown"]
+
+
+def test_upload_over_the_limit_is_refused_plainly(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KEYSMITH_MAX_UPLOAD_BYTES", "100")
+    at = _new_client(_app(), "Big files")
+    at.file_uploader[0].set_value(("big.txt", b"x" * 500, "text/plain"))
+    at.run()
+    next(b for b in at.button if b.label == "Index document").click().run()
+    assert any("the limit is" in e.value and "KEYSMITH_MAX_UPLOAD_BYTES" in e.value for e in at.error)
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port  # closed when the socket is: nothing listens there
+
+
+def test_provider_failure_is_shown_plainly_with_retry(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = f"openai-compatible:test-model@http://127.0.0.1:{_closed_port()}/v1"
+    monkeypatch.setenv("KEYSMITH_MODEL", spec)
+    monkeypatch.setenv("KEYSMITH_MAX_RETRIES", "0")
+    at = _app()
+    assert f"`{spec}`" in "\n".join(m.value for m in at.sidebar.markdown)
+    at.chat_input[0].set_value(QUESTION).run()
+    assert not at.exception, at.exception
+    warnings = [w.value for w in at.warning]
+    assert any("Answered offline because the language model" in w for w in warnings), warnings
+    assert any(b.label == "Retry" for b in at.button)
+    assert any(e.label.startswith("[1] ") for e in at.expander)  # the composer's cited answer still arrives
+
+
+def test_bad_configuration_is_one_plain_sentence(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KEYSMITH_TIMEOUT", "soon")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "Keysmith could not start: KEYSMITH_TIMEOUT: expected a number, got 'soon'"
+    ]
