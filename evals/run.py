@@ -150,15 +150,16 @@ def run_evals(
         raise ValueError(f"unknown suite {unknown[0]!r}; choose from {', '.join(SUITES)}")
     started = time.perf_counter()
     framework = load_framework(settings.framework_dir)
-    say(f"index: {index_knowledge(settings).line()}")
-    retriever = open_retriever(settings)
     spec = model_spec or resolve_model_spec(settings).spec
     results: dict[str, s.SuiteResult] = {}
-    if "retrieval" in suites:
-        results["retrieval"] = s.retrieval_suite(datasets, retriever)
     if "assessment" in suites:
         results["assessment"] = s.assessment_suite(datasets, _parse_answer())
     turns: dict[str, Turn] = {}
+    if set(suites) - {"assessment"}:  # everything else needs the index, up to date with knowledge/
+        say(f"index: {index_knowledge(settings).line()}")
+        retriever = open_retriever(settings)
+    if "retrieval" in suites:
+        results["retrieval"] = s.retrieval_suite(datasets, retriever)
     if _ANSWER_SUITES & set(suites):
         say(f"asking {spec}: scenario stories and abstention questions")
         turns = _collect_turns(datasets, make_ask(settings, framework, retriever, spec), framework, retriever)
