@@ -15,8 +15,8 @@ from typing import Any
 from keysmith.config import Settings
 from keysmith.errors import KeysmithError
 from keysmith.framework import load_framework
-from keysmith.report_session import FORMATS, session_report
-from keysmith.store import Store
+
+FORMATS = ("md", "pdf")
 
 
 def register(sub: Any) -> None:
@@ -41,6 +41,10 @@ def _write(path: Path, content: bytes) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Render the report and write it; exit 0, or a `KeysmithError` (exit 2) naming what is wrong."""
+    # Imported here: SQLAlchemy, Altair and fpdf2 take ~2 s to import, which no other command should pay.
+    from keysmith.report_session import session_report
+    from keysmith.store import Store
+
     settings = Settings.from_env()
     store = Store.from_settings(settings)
     try:
