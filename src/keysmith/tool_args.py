@@ -151,7 +151,7 @@ def describe_validation_error(tool: str, error: ValidationError) -> str:
         given = item.get("input")
         shown = repr(given) if not isinstance(given, dict) else "an object"
         if item.get("type") == "extra_forbidden":
-            problems.append(f"{where}: not an argument of {tool}")
+            problems.append(f"{where}: unknown name, not accepted by {tool}")
         elif item.get("type") == "missing":
             problems.append(f"{where}: required")
         else:

@@ -1,0 +1,191 @@
+"""The offline composer on the real index: routing, diagnoses, what it does not hold, off-topic."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from keysmith.answer import Answer
+from keysmith.composer import Composer
+from keysmith.config import Settings
+from keysmith.framework import Framework, load_framework
+from keysmith.retrieval import Retriever, open_retriever
+from keysmith.routing import route
+from keysmith.tools import Toolbox
+
+STORY = (
+    "Our AI pilot for supplier invoices went really well in one team. Since we started rolling it out to "
+    "the other regions it has stalled: nobody owns the model now that the pilot team moved on, there is no "
+    "policy for monitoring it, and the other teams refuse to use it because nobody trained them."
+)
+INVOICES = (
+    "Our invoice-capture AI was a real success in the Dublin pilot: it read 95% of supplier invoices "
+    "correctly. We approved the rollout to all 12 regions last spring and six months later only two are "
+    "live. Each region scans invoices differently, some still get paper by post, and the coding the AI "
+    "produces has to be typed into the ERP by a clerk because the ERP can't import it. Why has this stalled?"
+)
+
+
+@pytest.fixture(scope="module")
+def framework(indexed_settings: Settings) -> Framework:
+    return load_framework(indexed_settings.framework_dir)
+
+
+@pytest.fixture(scope="module")
+def retriever(indexed_settings: Settings) -> Retriever:
+    return open_retriever(indexed_settings)
+
+
+@pytest.fixture(scope="module")
+def composer(framework: Framework, retriever: Retriever) -> Composer:
+    return Composer(framework, retriever)
+
+
+def ask(composer: Composer, question: str) -> Answer:
+    return composer.answer(question, Toolbox(composer.framework, composer.retriever))
+
+
+def markers(text: str) -> set[int]:
+    return {int(n) for group in re.findall(r"\[(\d+(?:, \d+)*)\]", text) for n in group.split(", ")}
+
+
+def assert_well_cited(answer: Answer) -> None:
+    """Every marker points to a listed citation, every citation is used, and no guard had to step in."""
+    assert markers(answer.answer) == set(range(1, len(answer.citations) + 1))
+    assert answer.notice is None
+    assert answer.mode == "offline"
+
+
+def test_story_gets_a_cited_diagnosis(composer: Composer) -> None:
+    answer = ask(composer, STORY)
+    assert not answer.abstained
+    assert_well_cited(answer)
+    text = answer.answer
+    assert text.startswith("**What is likely happening**")
+    assert "**Governance Vacuum.**" in text and "**Change Management Deficit.**" in text
+    assert "**Questions that would confirm it**" in text and "**Next moves**" in text
+    assert '"nobody owns the model now that the pilot team moved on"' in text  # the user's own words
+    assert "**Risk Management**" in text  # the archetype for a governance gap
+    pages = {c.id.split("#")[0] for c in answer.citations}
+    assert {"governance-vacuum", "change-management-deficit", "archetype-risk-management"} <= pages
+    assert [call["name"] for call in answer.tool_calls][:1] == ["read_story"]
+    assert "What is the Governance Vacuum?" in answer.follow_ups
+
+
+def test_invoice_story_names_the_seams(composer: Composer) -> None:
+    answer = ask(composer, INVOICES)
+    assert_well_cited(answer)
+    assert "**Input-Output Mismatch.**" in answer.answer
+    questions = answer.answer.split("**Questions that would confirm it**")[1].split("**Next moves**")[0]
+    assert 2 <= sum(line.startswith("- ") for line in questions.splitlines()) <= 3
+    assert "the ERP can't import it" in answer.answer
+
+
+def test_off_topic_abstains_politely(composer: Composer) -> None:
+    answer = ask(composer, "best pizza in Naples?")
+    assert answer.abstained
+    assert answer.citations == []
+    assert "outside what Keysmith can help with" in answer.answer
+    assert "describe your pilot and rollout" in answer.answer
+
+
+@pytest.mark.parametrize("question", ["what is step 5", "What does step 2 of the seven steps involve?"])
+def test_unknown_steps_are_not_guessed(composer: Composer, question: str) -> None:
+    answer = ask(composer, question)
+    assert answer.abstained
+    assert_well_cited(answer)
+    assert "The framework text Keysmith holds does not cover this" in answer.answer
+    assert answer.citations[0].id.startswith("limits#")
+    assert "HD Vision" in answer.answer and "Monitoring and Managing Implications" in answer.answer
+
+
+def test_unknown_archetype_is_not_invented(composer: Composer) -> None:
+    answer = ask(composer, "What is the Delegation archetype?")
+    assert answer.abstained
+    assert_well_cited(answer)
+    assert 'Keysmith does not hold an archetype called "Delegation"' in answer.answer
+    assert "Standardization, Education, Process Reengineering and Risk Management" in answer.answer
+    assert any(c.id.startswith("limits#") for c in answer.citations)
+
+
+def test_archetype_list_names_the_four_and_the_gap(composer: Composer) -> None:
+    answer = ask(composer, "Which solution archetypes are there?")
+    assert not answer.abstained
+    assert_well_cited(answer)
+    assert "14 solution archetypes" in answer.answer and "The other 10" in answer.answer
+    for name in ("Standardization", "Education", "Process Reengineering", "Risk Management"):
+        assert f"**{name}**" in answer.answer
+
+
+def test_asking_for_all_fourteen_abstains(composer: Composer) -> None:
+    answer = ask(composer, "List all 14 solution archetypes.")
+    assert answer.abstained
+    assert "does not cover this" in answer.answer
+
+
+def test_concept_is_explained_from_its_own_page(composer: Composer) -> None:
+    answer = ask(composer, "What is the Governance Vacuum?")
+    assert not answer.abstained
+    assert_well_cited(answer)
+    assert answer.answer.startswith("**Governance Vacuum** is one of the five reasons")
+    assert answer.citations[0].id.startswith("governance-vacuum#")
+
+
+def test_omission_neglect_is_explained(composer: Composer) -> None:
+    answer = ask(composer, "What is Omission Neglect?")
+    assert_well_cited(answer)
+    assert answer.citations[0].id.startswith("omission-neglect#")
+
+
+def test_assessment_route_shows_the_first_question(composer: Composer) -> None:
+    answer = ask(composer, "Can I assess our readiness?")
+    assert_well_cited(answer)
+    assert "eight questions" in answer.answer
+    assert "How well does the AI itself do the job it was chosen for" in answer.answer
+    assert "`keysmith assess`" in answer.answer
+
+
+def test_worksheet_contents_are_not_held(composer: Composer) -> None:
+    answer = ask(composer, "What questions are on the Clarity Worksheet?")
+    assert answer.abstained
+    assert answer.citations[0].id == "limits#the-clarity-worksheet"
+
+
+def test_the_composer_is_deterministic(composer: Composer) -> None:
+    assert ask(composer, STORY).to_dict() == ask(composer, STORY).to_dict()
+
+
+def test_user_html_is_escaped_in_quotes(composer: Composer) -> None:
+    answer = ask(composer, STORY + " <script>alert(1)</script> nobody owns the model.")
+    assert "<script>" not in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "detail"),
+    [
+        ("What is step 5?", "unknown_step", "5"),
+        ("What are steps 5 and 6 of the Instant Competence process?", "unknown_step", "5"),
+        ("What is step 3 of the framework?", "known_step", "3"),
+        ("What happens in the framework's Stakeholder Mapping step?", "unknown_step", "stakeholder mapping"),
+        ("What is the first step we should take?", "explain", ""),
+        ("What are the four steps from pilot to production?", "explain", ""),
+        ("What is the Delegation archetype?", "unknown_archetype", "delegation"),
+        (
+            "Explain the Pattern Interrupt archetype and when it applies.",
+            "unknown_archetype",
+            "pattern interrupt",
+        ),
+        ("What does the Standardization archetype mean?", "archetype", "standardization"),
+        ("Tell me about solution archetypes", "archetypes", ""),
+        ("What is the fifth solution archetype?", "archetypes", "not_held"),
+        ("Which chapter of the book covers Zoom Levels?", "limits", ""),
+        ("I want to do the self-assessment", "assessment", ""),
+        ("Our pilot worked but adoption stops with the volunteers who ran it. Why?", "diagnose", ""),
+        ("What should we monitor once the AI is rolled out at scale?", "explain", ""),
+        ("best pizza in Naples?", "explain", ""),
+    ],
+)
+def test_routing(framework: Framework, question: str, intent: str, detail: str) -> None:
+    chosen = route(question, framework)
+    assert (chosen.intent, chosen.detail) == (intent, detail)
