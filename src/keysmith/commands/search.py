@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keysmith.chunking import KINDS
 from keysmith.config import Settings
-from keysmith.retrieval import SearchResult, open_retriever
+
+if TYPE_CHECKING:
+    from keysmith.retrieval import SearchResult
 
 
 def register(sub: Any) -> None:
@@ -52,6 +54,8 @@ def render(result: SearchResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Search and print; an unreachable or empty index is a `RetrievalError` (one line, exit code 2)."""
+    from keysmith.retrieval import open_retriever  # deferred: chromadb is slow to import for `--help`
+
     retriever = open_retriever(Settings.from_env())
     result = retriever.search(args.query, k=args.k, kind=args.kind, workspace_id=args.workspace)
     print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if args.json else render(result))
