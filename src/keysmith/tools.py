@@ -167,7 +167,9 @@ class Toolbox:
             result = ToolResult(tool_args.describe_validation_error(name, exc), ok=False)
         except _ARGUMENT_ERRORS as exc:
             result = ToolResult(f"Error: {exc}. Correct the arguments and call the tool again.", ok=False)
-        self.calls.append(ToolCall(name, _plain(args), result.ok, result.text))
+        # Top-level None is an omitted optional argument (LangChain fills defaults in): not worth recording.
+        given = {key: value for key, value in args.items() if value is not None}
+        self.calls.append(ToolCall(name, _plain(given), result.ok, result.text))
         self.assessment_state = self._impl.assessment_state
         return result
 
