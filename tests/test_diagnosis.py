@@ -291,8 +291,89 @@ STORIES = [
     ),
 ]
 
+# A second set, written later and first run unseen (10 of 12 right), then used to widen the lexicon.
+MORE_STORIES = [
+    (
+        "bank fraud",
+        "Fraud detection AI flagged far more cases in the pilot. Before going bank-wide, model risk "
+        "management wants a validation report, internal audit asks who approves threshold changes, and we "
+        "have no answer.",
+        {"governance_vacuum"},
+    ),
+    (
+        "recruiting",
+        "Recruiters in the pilot liked the CV screening assistant. The wider recruiting team ignores its "
+        "shortlists and still reads every CV themselves; some think it will make them redundant.",
+        {"change_management_deficit"},
+    ),
+    (
+        "supply chain",
+        "Demand forecasts from the model are good, but the planning team has to export them to Excel and "
+        "load them into the ERP by hand each week because there's no interface between the two.",
+        {"input_output_mismatch"},
+    ),
+    (
+        "contact centre",
+        "Speech analytics ran on 5% of calls in the pilot. Transcribing every call would cost about ten "
+        "times more than we budgeted and the vendor charges per minute.",
+        {"economics_shift"},
+    ),
+    (
+        "retail stores",
+        "The shelf-scanning pilot in our flagship store worked. Rolling out to 300 stores needs store ops, "
+        "IT, merchandising and facilities to cooperate, and nobody owns the end-to-end rollout; each "
+        "department waits for the other.",
+        {"zoom_level"},
+    ),
+    (
+        "underwriting",
+        "Underwriters outside the pilot group say the AI recommendations slow them down and they don't "
+        "believe the risk scores. Usage dropped to almost nothing after launch.",
+        {"change_management_deficit"},
+    ),
+    (
+        "water utility",
+        "The outage prediction model needs meter data that in the pilot an analyst pulled and cleaned by "
+        "hand. In production the feeds arrive late, with missing fields, and the dispatch system can't read"
+        " the model's output.",
+        {"input_output_mismatch"},
+    ),
+    (
+        "government services",
+        "Our citizen-services chatbot pilot answered well. Scaling it stopped because nobody decided who is"
+        " responsible when it gives wrong advice, and the privacy team hasn't approved storing "
+        "conversations.",
+        {"governance_vacuum"},
+    ),
+    (
+        "software support",
+        "The support copilot looked like a clear win in the pilot, but at our ticket volume the LLM API "
+        "costs more per ticket than the agent time it saves.",
+        {"economics_shift"},
+    ),
+    (
+        "automotive",
+        "We proved the defect detection model on one production line. Every plant has different processes "
+        "and its own IT, and we never mapped what the rollout needs from each of them.",
+        {"zoom_level"},
+    ),
+    (
+        "nursing",
+        "Nurses on the pilot ward embraced the scheduling AI. On other wards the nurses feel it was imposed"
+        " on them, the union raised concerns, and managers never explained what changes for them.",
+        {"change_management_deficit"},
+    ),
+    (
+        "marketing",
+        "The content generation pilot produced good drafts but the CMS and the approval workflow were not "
+        "built for them, so someone copies each draft across and reformats it.",
+        {"input_output_mismatch"},
+    ),
+]
+ALL_STORIES = STORIES + MORE_STORIES
 
-@pytest.mark.parametrize(("industry", "story", "expected"), STORIES, ids=[s[0] for s in STORIES])
+
+@pytest.mark.parametrize(("industry", "story", "expected"), ALL_STORIES, ids=[s[0] for s in ALL_STORIES])
 def test_read_story_ranks_the_expected_stall_reason_first(
     industry: str, story: str, expected: set[str]
 ) -> None:
