@@ -2,11 +2,10 @@
 
 `postgres_server_url` (session scope) yields a URL to an empty database:
 - `KEYSMITH_TEST_DATABASE_URL` set: that server is used as it is (nothing started, nothing stopped);
-- else Debian's binaries under /usr/lib/postgresql/<version>/bin (or `initdb` on PATH) start a private
-  cluster: a data folder under /tmp, trust auth, listening only on 127.0.0.1 at a free port, fsync off. As
-  root, PostgreSQL refuses to run, so the binaries run as the `postgres` user (`runuser`), which owns the
-  folder.
-  The cluster is stopped and its folder removed after the session.
+- else PostgreSQL's own binaries (`KEYSMITH_PG_BIN`, else the newest /usr/lib/postgresql/<version>/bin,
+  else `initdb` on PATH) start a private cluster: a data folder under /tmp, trust auth, listening only on
+  127.0.0.1 at a free port, fsync off. As root, PostgreSQL refuses to run, so the binaries run as the
+  `postgres` user (`runuser`), which owns the folder. The cluster is stopped and its folder removed after.
 - no PostgreSQL: the tests skip with a message saying what to install — unless KEYSMITH_REQUIRE_POSTGRES=1
   (set by .ci/run), where they fail instead.
 
@@ -45,7 +44,10 @@ def _missing(reason: str) -> None:
 
 
 def find_pg_bin() -> Path | None:
-    """The newest Debian PostgreSQL bin folder, else the folder of `initdb` on PATH."""
+    """`KEYSMITH_PG_BIN` if set, else the newest Debian PostgreSQL bin folder, else `initdb`'s on PATH."""
+    override = os.environ.get("KEYSMITH_PG_BIN", "").strip()
+    if override:
+        return Path(override) if (Path(override) / "initdb").is_file() else None
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[4]))
     if found:
         return Path(found[-1]).parent

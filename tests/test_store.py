@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -474,3 +477,40 @@ def test_from_settings_uses_sqlite_under_the_data_dir(tmp_path: Path) -> None:
     store.default_workspace()
     store.close()
     assert store.backend == "sqlite" and (tmp_path / "data" / "keysmith.db").is_file()
+
+
+# -- the PostgreSQL fixture itself: a missing server skips with a hint, or fails where it is required -------
+
+_PROBE = """
+from postgres import postgres_server_url  # noqa: F401
+
+
+def test_probe(postgres_server_url):
+    assert postgres_server_url
+"""
+
+
+@pytest.mark.parametrize(("required", "outcome"), [("", "1 skipped"), ("1", "1 error")])
+def test_missing_postgres_skips_with_a_hint_or_fails_when_required(
+    tmp_path: Path, required: str, outcome: str
+) -> None:
+    (tmp_path / "test_probe.py").write_text(_PROBE)
+    env = {
+        **os.environ,
+        "KEYSMITH_PG_BIN": str(tmp_path / "no-postgres-here"),
+        "KEYSMITH_REQUIRE_POSTGRES": required,
+        "KEYSMITH_TEST_DATABASE_URL": "",
+        "PYTHONPATH": str(Path(__file__).resolve().parent),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert outcome in result.stdout, result.stdout
+    assert (result.returncode != 0) == (required == "1")
+    assert "apt-get install postgresql" in result.stdout
