@@ -187,7 +187,8 @@ def test_a_number_no_tool_produced_is_dropped_by_the_guard() -> None:
     model = ScriptedChatModel.of(
         call_tool("score_assessment", {"governance": 2}),
         say(
-            "Your production readiness is 41.5 out of 100. That is 23 points below your pilot. All 12 regions wait."
+            "Your production readiness is 41.5 out of 100. That is 23 points below your pilot. "
+            "All 12 regions wait."
         ),
     )
     graph = build_agent(model, TOOLS, "SYSTEM")
