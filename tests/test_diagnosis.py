@@ -167,6 +167,10 @@ def test_stemming_maps_word_forms_together(words: tuple[str, ...]) -> None:
         ("nobody owns it", "nobody owns the thing", False),
         ("integration", "the integration is fine", True),
         ("integration", "the integration is not fine", False),
+        ("governance", "governance is not an issue here", True),
+        ("governance", "governance is not in place", False),
+        ("who can access", "there are no rules for who can access it", False),
+        ("no incident process", "no monitoring and no incident process", False),
     ],
 )
 def test_cues_match_in_order_with_small_gaps_and_see_denials(cue: str, text: str, negated: bool) -> None:
@@ -370,7 +374,88 @@ MORE_STORIES = [
         {"input_output_mismatch"},
     ),
 ]
-ALL_STORIES = STORIES + MORE_STORIES
+
+# A third set, also first run unseen (8 of 12 right), then used to widen the lexicon and the denial rules.
+THIRD_STORIES = [
+    (
+        "mining",
+        "Our haul-truck scheduling model saved fuel at one mine. Corporate wants it at all eight sites, but"
+        " each site runs its own dispatch software, reports to a different general manager, and nobody at "
+        "group level is planning how the pieces fit together.",
+        {"zoom_level"},
+    ),
+    (
+        "accounting",
+        "The invoice-matching AI is accurate. The trouble is the accounts payable system only accepts flat "
+        "files from the old OCR tool, so the AI's matches are printed and keyed in again by clerks.",
+        {"input_output_mismatch"},
+    ),
+    (
+        "field service",
+        "Technicians who volunteered for the pilot loved the repair-guidance app. The rest say they know "
+        "their job better than an app, a few refuse outright, and their supervisors don't push it.",
+        {"change_management_deficit"},
+    ),
+    (
+        "hospital billing",
+        "The coding assistant is ready, but the hospital has no process for checking its suggestions, no "
+        "one is named as responsible for errors, and the compliance officer won't let it near real claims "
+        "until that exists.",
+        {"governance_vacuum"},
+    ),
+    (
+        "online retail",
+        "Personalised recommendations raised basket size in the test region. At national scale the GPU bill"
+        " and the data engineers we would need eat the whole margin gain.",
+        {"economics_shift"},
+    ),
+    (
+        "kyc",
+        "In the KYC pilot an analyst fixed every scanned passport before the model saw it. Branch scans are"
+        " blurry and half the fields are empty, and the case system has nowhere to put the model's risk "
+        "flags.",
+        {"input_output_mismatch"},
+    ),
+    (
+        "real estate",
+        "The valuation model pilot went fine. Then the division was reorganised, our executive sponsor "
+        "left, and the new leadership has other priorities; the rollout budget was frozen.",
+        {"change_management_deficit", "zoom_level"},
+    ),
+    (
+        "university",
+        "Students loved the pilot tutoring bot. Rolling it out campus-wide has stalled on questions nobody "
+        "can answer: who checks it for bias, who can see student chats, and what we do when it says "
+        "something harmful.",
+        {"governance_vacuum"},
+    ),
+    (
+        "consumer goods",
+        "Sales reps in two pilot territories used the next-best-action tool daily. Elsewhere reps see it as"
+        " head office spying on them, usage is under 10%, and the training was a single slide deck.",
+        {"change_management_deficit"},
+    ),
+    (
+        "shipping",
+        "Document extraction worked in the pilot on a few hundred bills of lading. With two million "
+        "documents a year the per-page fees add up to more than the clerks we wanted to save.",
+        {"economics_shift"},
+    ),
+    (
+        "construction",
+        "Governance is not an issue here and the teams are keen. The real problem is the running costs: the"
+        " cloud costs at full volume are three times the pilot estimate.",
+        {"economics_shift"},
+    ),
+    (
+        "police",
+        "Our report-summarisation pilot worked, but the rollout is frozen: the data protection officer has "
+        "concerns, there is no audit trail of what the model changed, and the union asked who is "
+        "accountable for mistakes.",
+        {"governance_vacuum"},
+    ),
+]
+ALL_STORIES = STORIES + MORE_STORIES + THIRD_STORIES
 
 
 @pytest.mark.parametrize(("industry", "story", "expected"), ALL_STORIES, ids=[s[0] for s in ALL_STORIES])

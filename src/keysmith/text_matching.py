@@ -44,6 +44,8 @@ DETERMINERS = _words("no none")
 AUXILIARIES = _words("can could do does did is are was were has have had will would should must")
 # A verdict just after a cue that says the matter is fine ("data quality is good"): the cue is denied.
 SETTLED = _words("fine ok okay solid good great sorted solved excellent strong handled smooth smoothly")
+# "... is not an issue": a negated problem word after a cue clears it as well.
+PROBLEMS = _words("issue issues problem problems concern concerns bottleneck blocker worry obstacle")
 # Words that end a clause for matching and negation ("we did not expect it, but X": X is not negated).
 CLAUSE_WORDS = _words("but however although though whereas yet except")
 
@@ -241,10 +243,11 @@ def _denies(clause: Clause, position: int, first: int) -> bool:
 
 
 def _settled(clause: Clause, last: int) -> bool:
-    """A positive verdict right after the cue, with no negator first: "the integration is fine"."""
-    for word in clause.words[last + 1 : last + 1 + NEGATION_WINDOW]:
+    """A verdict right after the cue that clears it: "the integration is fine", "governance is not an issue"."""
+    after = clause.words[last + 1 : last + 2 + NEGATION_WINDOW]
+    for index, word in enumerate(after):
         if word in NEGATORS:
-            return False
+            return any(w in PROBLEMS for w in after[index + 1 :])
         if word in SETTLED:
             return True
     return False
