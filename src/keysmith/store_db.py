@@ -75,6 +75,8 @@ def _sqlite_engine(database: str | None, busy_seconds: float) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
         if database and database != ":memory:":
             cursor.execute("PRAGMA journal_mode=WAL")
+            # With WAL, NORMAL never corrupts the file; a power cut may lose the last commits only.
+            cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     return engine
