@@ -307,6 +307,29 @@ def test_refused_connection_is_retried_then_classified(tmp_path: Path) -> None:
     assert len(sleeps.calls) == 2
 
 
+def test_a_compatible_server_wanting_a_key_gets_a_plain_message(
+    tmp_path: Path, openai_server: ScriptedOpenAIServer
+) -> None:
+    openai_server.reply(Status(401, error_body("Unauthorized")))
+    spec = f"openai-compatible:llama3.1@{openai_server.base_url}"
+    model = load_chat_model(spec, _settings(tmp_path))
+    assert model is not None
+    with pytest.raises(Exception) as caught:
+        model.invoke("hi")
+    error = classify_provider_error(caught.value, spec)
+    assert error.kind == "auth" and "OPENAI_BASE_URL" in str(error)
+
+
+def test_a_429_that_merely_mentions_quota_is_still_a_rate_limit(
+    tmp_path: Path, openai_server: ScriptedOpenAIServer
+) -> None:
+    busy = error_body("Token quota per minute exceeded", type_="requests", code="rate_limit_exceeded")
+    openai_server.reply(*[Status(429, busy, {"Retry-After": "1"})] * 3)
+    error = _failure(openai_server, tmp_path, Sleeps())
+    assert len(openai_server.chat_requests()) == 3
+    assert (error.kind, error.retryable) == ("rate_limit", True)
+
+
 def test_compatible_servers_never_receive_the_openai_key(
     tmp_path: Path, openai_server: ScriptedOpenAIServer
 ) -> None:

@@ -127,7 +127,6 @@ def load_chat_model(
         "timeout": settings.request_timeout,
         "max_retries": 0,  # the SDK would retry insufficient_quota; our transport is the one retry layer
         "http_client": make_http_client(settings.request_timeout, settings.max_retries, sleep),
-        "temperature": 0.2,
     }
     if parsed.provider == "azure":
         return AzureChatOpenAI(
@@ -181,9 +180,22 @@ def _key_variable(spec: str) -> str:
     return "AZURE_OPENAI_API_KEY" if spec.startswith("azure:") else "OPENAI_API_KEY"
 
 
+def _error_codes(body: object) -> set[str]:
+    """`code` and `type` of an OpenAI error body (the SDK keeps either the whole body or its `error`)."""
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    return {str(inner.get("code")), str(inner.get("type"))} if isinstance(inner, dict) else set()
+
+
 def _status_error(exc: openai.APIStatusError, spec: str) -> ProviderError:
     status = exc.status_code
     detail = str(getattr(exc, "message", "") or exc)[:200]
+    if status == 401 and spec.startswith("openai-compatible:"):
+        return ProviderError(
+            "The server named in KEYSMITH_MODEL rejected the request (401): it needs an API key, and "
+            "openai-compatible specs send none. Use KEYSMITH_MODEL=openai:<model> with OPENAI_BASE_URL and "
+            f"OPENAI_API_KEY instead. ({detail})",
+            kind="auth",
+        )
     if status == 401:
         return ProviderError(
             f"{_key_variable(spec)} was rejected by the provider (401): check the key is current and belongs "
@@ -203,11 +215,10 @@ def _status_error(exc: openai.APIStatusError, spec: str) -> ProviderError:
             kind="not_found",
         )
     if status == 429:
-        body = exc.body if isinstance(exc.body, dict) else {}
-        if "insufficient_quota" in {str(body.get("code")), str(body.get("type"))} or "quota" in detail:
+        if _error_codes(exc.body) & {"insufficient_quota", "billing_hard_limit_reached"}:
             return ProviderError(
-                "The provider account has no quota left (insufficient_quota): add credit, or set "
-                f"{_key_variable(spec)} or KEYSMITH_MODEL to another account or model.",
+                "The provider account has no quota left (insufficient_quota): add credit, or point "
+                f"{_key_variable(spec)} or KEYSMITH_MODEL at another account or model.",
                 kind="quota",
             )
         return ProviderError(
