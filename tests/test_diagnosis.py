@@ -455,7 +455,111 @@ THIRD_STORIES = [
         {"governance_vacuum"},
     ),
 ]
-ALL_STORIES = STORIES + MORE_STORIES + THIRD_STORIES
+
+# A fourth set, first run unseen (8 of 15 right; 5 found nothing), then used to widen the lexicon and to
+# weigh one-word cues less than phrases.
+FOURTH_STORIES = [
+    (
+        "airport security",
+        "The baggage-screening AI hit its targets in the trial lane. Before it goes to every lane the "
+        "aviation authority wants to know how we will detect when the model degrades and who signs off "
+        "retraining; we have nothing written down.",
+        {"governance_vacuum"},
+    ),
+    (
+        "dental chain",
+        "The diagnostic imaging assistant was championed by two dentists. The other 40 practices got an "
+        "email and a login. Most dentists never opened it and the hygienists feel their expertise is being "
+        "questioned.",
+        {"change_management_deficit"},
+    ),
+    (
+        "bakery chain",
+        "Our demand-forecast pilot worked because a planner cleaned the sales history every week. The "
+        "production planning software can't import the forecast, so bakers still plan from last year's "
+        "numbers on paper.",
+        {"input_output_mismatch"},
+    ),
+    (
+        "fintech lending",
+        "Credit decisioning with the new model looked cheap during the vendor's free trial. Now the licence"
+        " is priced per decision and at our loan volumes it wipes out the reduction in defaults.",
+        {"economics_shift"},
+    ),
+    (
+        "hotel group",
+        "Revenue management AI worked for one hotel. The group has franchised, managed and owned hotels "
+        "with different contracts and systems, and nobody has thought about what a group-wide rollout means"
+        " for each of them.",
+        {"zoom_level"},
+    ),
+    (
+        "railway",
+        "The track-defect model finds cracks in the inspection videos, but its findings land in a folder "
+        "that the maintenance management system never reads; someone has to retype each defect into a work "
+        "order.",
+        {"input_output_mismatch"},
+    ),
+    (
+        "law enforcement",
+        "The licence-plate analytics pilot ran under a temporary exemption. To extend it we need a "
+        "retention policy, access logs and an oversight board, none of which exist.",
+        {"governance_vacuum"},
+    ),
+    (
+        "agritech",
+        "Farmers in the pilot cooperative trusted the irrigation advice because the agronomist who ran the "
+        "pilot visited them. Other farmers ignore the app's alerts and say it doesn't know their land.",
+        {"change_management_deficit"},
+    ),
+    (
+        "insurance call centre",
+        "Voice bots handled simple calls well in the pilot. At full scale the telephony integration, the "
+        "per-minute speech fees and a team to maintain the intents cost more than the agents they replace.",
+        {"economics_shift"},
+    ),
+    (
+        "chemicals",
+        "Our process-optimisation model worked on one reactor. Scaling needs operations, maintenance, "
+        "safety and IT to agree on a joint plan; every function optimises its own targets and no one looks "
+        "at the whole.",
+        {"zoom_level"},
+    ),
+    (
+        "newsroom",
+        "The AI summaries pilot was popular with editors. Rolling it out is on hold because there is no "
+        "policy on disclosure to readers, no one checks for errors before publication and legal is worried "
+        "about defamation.",
+        {"governance_vacuum"},
+    ),
+    (
+        "bank branches",
+        "Branch staff were told the advisory AI would help them, but many believe it is the first step to "
+        "closing branches. Adoption outside the pilot branches is close to zero.",
+        {"change_management_deficit"},
+    ),
+    (
+        "property management",
+        "The maintenance-request classifier is accurate, but tenant requests come in by phone, email and "
+        "paper, and the ticketing tool only takes one request type per form, so staff rewrite everything by"
+        " hand.",
+        {"input_output_mismatch"},
+    ),
+    (
+        "pharmacy",
+        "The medication-interaction alert pilot worked in one pharmacy. For the rollout to 200 pharmacies "
+        "nobody has mapped which systems, pharmacists, suppliers and regulators are involved or who decides"
+        " what.",
+        {"governance_vacuum", "zoom_level"},
+    ),
+    (
+        "gaming",
+        "Player-support chat automation was funded from the innovation budget. Moving it to the operating "
+        "budget exposed the true cost per conversation, which is higher than our outsourced agents.",
+        {"economics_shift"},
+    ),
+]
+ALL_STORIES = STORIES + MORE_STORIES + THIRD_STORIES + FOURTH_STORIES
 
 
 @pytest.mark.parametrize(("industry", "story", "expected"), ALL_STORIES, ids=[s[0] for s in ALL_STORIES])

@@ -7,6 +7,7 @@
 - stall reasons ranked by a score: each direct cue of the reason counts DIRECT_WEIGHT, each cue of one of its
   signal variables counts VARIABLE_WEIGHT divided by the number of signal variables (a data complaint is
   shared between the two reasons data feeds; a governance complaint belongs to governance vacuum alone).
+  A one-word cue counts SINGLE_WORD_WEIGHT of a phrase.
   `strength = score / (score + 1)`, so one direct cue gives 0.5 and more evidence approaches 1;
 - archetypes whose gap variables the story signals (directly, or through a stall reason's direct cues);
 - `on_topic`: a cue of two or more words, two cues, one cue plus an AI or rollout word, or an AI word plus a
@@ -26,6 +27,7 @@ from keysmith.text_matching import Clause, Cue, Match, clauses, find, find_all
 
 DIRECT_WEIGHT = 1.0
 VARIABLE_WEIGHT = 0.5
+SINGLE_WORD_WEIGHT = 0.6
 ARCHETYPE_THRESHOLD = 0.5
 MAX_STORY_CHARS = 20_000  # longer text is read up to here: a story, not a document
 
@@ -47,6 +49,11 @@ def _compiled(phrases: tuple[str, ...]) -> tuple[Cue, ...]:
 def _read(cue_sets: Mapping[str, tuple[str, ...]], text_clauses: Sequence[Clause]) -> dict[str, list[Match]]:
     """Every match (affirmed or denied) per id, in the cue file's order."""
     return {key: find_all(_compiled(tuple(phrases)), text_clauses) for key, phrases in cue_sets.items()}
+
+
+def _weight(matches: Sequence[Match]) -> float:
+    """Evidence from matches: a one-word cue ("integration") is vaguer than a phrase and counts less."""
+    return sum(1.0 if len(m.cue.stems) > 1 else SINGLE_WORD_WEIGHT for m in matches)
 
 
 def _terms(terms: Sequence[str], text_clauses: Sequence[Clause]) -> list[str]:
@@ -98,11 +105,11 @@ def _rank_reasons(
     for order, reason in enumerate(framework.stall_reasons):
         direct = reason_hits.get(reason.id, [])
         share = VARIABLE_WEIGHT / len(reason.signal_variables)
-        score = DIRECT_WEIGHT * len(direct)
+        score = DIRECT_WEIGHT * _weight(direct)
         evidence = [f'the story says "{m.text}" (cue: "{m.cue.phrase}")' for m in direct]
         for vid in reason.signal_variables:
             hits = variable_hits.get(vid, [])
-            score += share * len(hits)
+            score += share * _weight(hits)
             if hits:
                 quoted = ", ".join(f'"{m.text}"' for m in hits)
                 name = framework.variable(vid).name.lower()
@@ -122,13 +129,13 @@ def _support(
     for vid in framework.variable_ids:
         hits = variable_hits.get(vid, [])
         words = [f'"{m.text}"' for m in hits]
-        total = float(len(hits))
+        total = _weight(hits)
         for reason in framework.stall_reasons:
             direct = reason_hits.get(reason.id, [])
             # Only a reason with one or two signal variables implies them; the zoom-level problem is about
             # the whole system and points at no single variable (and so at no single archetype).
             if vid in reason.signal_variables and direct and len(reason.signal_variables) <= 2:
-                total += len(direct) / len(reason.signal_variables)
+                total += _weight(direct) / len(reason.signal_variables)
                 words += [f'"{m.text}" ({reason.name})' for m in direct]
         support[vid] = (total, words)
     return support

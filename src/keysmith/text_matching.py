@@ -25,18 +25,17 @@ NEGATION_WINDOW = 3
 QUOTE_LEAD = 2
 BOUNDARY = "|"
 
-# Words that carry no signal for cue matching; negators and question words are deliberately kept.
-
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+# Words that carry no signal for cue matching; negators, question words and "by" ("by hand") are kept.
 STOPWORDS = _words(
     "a an the is are was were be been being am of our my their his her its it this that these those to and "
     "we i you they us them me your do does did has have had having will would shall should can could may "
     "might must really very just quite so also still even too actually basically honestly literally simply "
-    "then there here which as at in on into onto for with by from about some any"
+    "then there here which as at in on into onto for with from about some any"
 )
 NEGATORS = _words("not no never without neither nor none")
 DETERMINERS = _words("no none")
@@ -243,7 +242,7 @@ def _denies(clause: Clause, position: int, first: int) -> bool:
 
 
 def _settled(clause: Clause, last: int) -> bool:
-    """A verdict right after the cue that clears it: "the integration is fine", "governance is not an issue"."""
+    """A verdict just after the cue that clears it: "the integration is fine", "governance is not an issue"."""
     after = clause.words[last + 1 : last + 2 + NEGATION_WINDOW]
     for index, word in enumerate(after):
         if word in NEGATORS:
