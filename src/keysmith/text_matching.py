@@ -242,7 +242,7 @@ def _denies(clause: Clause, position: int, first: int) -> bool:
 
 
 def _settled(clause: Clause, last: int) -> bool:
-    """A verdict just after the cue that clears it: "the integration is fine", "governance is not an issue"."""
+    """A verdict after the cue that clears it: "the integration is fine", "governance is not an issue"."""
     after = clause.words[last + 1 : last + 2 + NEGATION_WINDOW]
     for index, word in enumerate(after):
         if word in NEGATORS:
