@@ -12,6 +12,7 @@ that workspace is asked for, never another workspace's.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ from keysmith.vectorstore import guarded, open_client, open_collection, revision
 EXCERPT_CHARS = 300
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the difference between ranks 1 and 2
 VECTOR_CANDIDATES = 20
+QUERY_CACHE_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ class SearchResult:
 
 
 @dataclass(frozen=True)
-class _Signals:
+class SearchSignals:
     """Why a query was (not) answered: used by the abstain rule, calibration and the bench."""
 
     best_similarity: float
@@ -137,6 +139,20 @@ class Retriever:
         self.policy = policy or AbstainPolicy()
         self._lock = threading.Lock()
         self._corpus: _Corpus | None = None
+        # A turn often searches the same words more than once (composer, tools, UI): embed them once.
+        self._vectors: OrderedDict[str, Any] = OrderedDict()
+
+    def _query_vector(self, query: str) -> Any:
+        with self._lock:
+            if query in self._vectors:
+                self._vectors.move_to_end(query)
+                return self._vectors[query]
+        vector = self._function([query])[0]
+        with self._lock:
+            self._vectors[query] = vector
+            if len(self._vectors) > QUERY_CACHE_SIZE:
+                self._vectors.popitem(last=False)
+        return vector
 
     def _collection(self) -> Collection:
         # Fetched fresh each time: its metadata carries the revision another process may have bumped.
@@ -165,7 +181,7 @@ class Retriever:
         self, collection: Collection, query: str, where: dict[str, Any], size: int
     ) -> tuple[list[str], float]:
         """Ids by cosine similarity (best first) and the best similarity."""
-        vector = self._function([query])[0]
+        vector = self._query_vector(query)
         found = guarded(
             self._settings,
             "search the knowledge index",
@@ -180,7 +196,7 @@ class Retriever:
 
     def signals_and_ranking(
         self, query: str, kind: str | None = None, workspace_id: str | None = None
-    ) -> tuple[_Signals, dict[str, float], _Corpus]:
+    ) -> tuple[SearchSignals, dict[str, float], _Corpus]:
         """The fused scores of the candidates and the evidence the abstain rule looks at."""
         collection = self._collection()
         corpus = self._load_corpus(collection)
@@ -190,20 +206,22 @@ class Retriever:
             )
         allowed = [i for i, m in corpus.metadata.items() if _allowed(m, kind, workspace_id)]
         if not allowed:
-            return _Signals(0.0, 0.0), {}, corpus
+            return SearchSignals(0.0, 0.0), {}, corpus
         size = min(VECTOR_CANDIDATES, len(allowed))
         vector_ids, best_similarity = self._vector_ranking(
             collection, query, _where(kind, workspace_id), size
         )
         keyword = corpus.bm25.scores(query)
-        keyword_ids = sorted((i for i in keyword if i in set(allowed)), key=lambda i: -keyword[i])[
-            :VECTOR_CANDIDATES
-        ]
+        in_scope = set(allowed)
+        keyword_ids = sorted((i for i in keyword if i in in_scope), key=lambda i: -keyword[i])
+        keyword_ids = keyword_ids[:VECTOR_CANDIDATES]
         ceiling = corpus.bm25.max_possible(query)
         best_keyword = keyword[keyword_ids[0]] / ceiling if keyword_ids and ceiling > 0 else 0.0
-        return _Signals(best_similarity, best_keyword), _fuse([vector_ids, keyword_ids]), corpus
+        # A chunk written after the corpus snapshot can come back from Chroma: skip it until the next search.
+        vector_ids = [i for i in vector_ids if i in corpus.texts]
+        return SearchSignals(best_similarity, best_keyword), _fuse([vector_ids, keyword_ids]), corpus
 
-    def abstains(self, signals: _Signals) -> bool:
+    def abstains(self, signals: SearchSignals) -> bool:
         """The abstain rule (see `AbstainPolicy`)."""
         return (
             signals.best_similarity < self.policy.min_similarity
