@@ -123,6 +123,11 @@ def test_dropped_links_keep_their_text() -> None:
     assert assert_safe("[relative](/admin) stays text") == "relative stays text"
 
 
+def test_parentheses_after_a_citation_keep_their_words() -> None:
+    cleaned = assert_safe("Governance comes first [1](see the next section).")
+    assert "see the next section" in cleaned and "[1]" in cleaned
+
+
 def test_images_become_alt_text_unless_the_host_is_allowed() -> None:
     assert assert_safe("![a chart](https://evil.example/c.png)") == "a chart"
     allowed = assert_safe("![a chart](https://charts.example/c.png)", ("charts.example",))

@@ -110,6 +110,12 @@ def _destination_end(text: str, start: int) -> tuple[int, str, int] | None:
     return None
 
 
+def _looks_like_target(dest: str) -> bool:
+    """True when `dest` reads as a URL or path (a scheme, `/`, `#`, `.`, `<...>`), not as plain words."""
+    plain = html.unescape(dest).strip().lower()
+    return bool(re.match(r"^(?:<|[a-z][a-z0-9+.\-]*\s*:|[/#.?%&\\]|www\.)", plain)) or "/" in plain
+
+
 def _image_allowed(dest: str, hosts: frozenset[str]) -> str | None:
     url = safe_url(dest, _ALLOWED_IMAGE_SCHEMES)
     if url is None:
@@ -132,6 +138,11 @@ def _rewrite_inline(text: str, hosts: frozenset[str], keep: _Protector) -> str:
             position = close + 2
             continue
         _, dest, after = parsed
+        if not _looks_like_target(dest):
+            # "[1](see below)": not a link to any renderer either; keep every word, defuse the bracket.
+            out.append(text[position:close] + "]\\(")
+            position = close + 2
+            continue
         label = text[opening + 1 : close]
         is_image = opening > 0 and text[opening - 1] == "!" and (opening < 2 or text[opening - 2] != "\\")
         head = text[position : opening - 1] if is_image else text[position:opening]
