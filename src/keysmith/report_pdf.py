@@ -1,7 +1,8 @@
 """Render a `ReportDoc` to PDF bytes with fpdf2.
 
 Fonts: fpdf2's built-in fonts are latin-1 only, so a Unicode TrueType font is used when one is installed
-(DejaVu Sans from Debian's `fonts-dejavu-core`, part of the base image, else Liberation Sans). Without one the
+(DejaVu Sans from Debian's `fonts-dejavu-core`, part of the base image and installed by .ci/run; else
+Liberation Sans, or the same fonts where Fedora, Arch or macOS keep them). Without one the
 report still renders, with the core Helvetica font and characters outside latin-1 shown as `?`.
 The chart is the PNG the caller passes in; with no PNG a plain bar chart is drawn with fpdf2's own shapes,
 so a PDF always has its chart.
@@ -29,6 +30,15 @@ FONT_CANDIDATES: tuple[tuple[Path, Path], ...] = (
     (
         Path("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"),
         Path("/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf"),
+    ),
+    (  # Fedora / Arch
+        Path("/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf"),
+        Path("/usr/share/fonts/dejavu-sans-fonts/DejaVuSans-Bold.ttf"),
+    ),
+    (Path("/usr/share/fonts/TTF/DejaVuSans.ttf"), Path("/usr/share/fonts/TTF/DejaVuSans-Bold.ttf")),
+    (  # macOS
+        Path("/System/Library/Fonts/Supplemental/Arial Unicode.ttf"),
+        Path("/System/Library/Fonts/Supplemental/Arial Bold.ttf"),
     ),
 )
 BAR_COLOURS = ((122, 156, 198), (217, 130, 43))
