@@ -171,6 +171,8 @@ def test_stemming_maps_word_forms_together(words: tuple[str, ...]) -> None:
         ("governance", "governance is not in place", False),
         ("who can access", "there are no rules for who can access it", False),
         ("no incident process", "no monitoring and no incident process", False),
+        ("not involved", "the nurses were never involved", False),
+        ("can't ingest", "the NOC tools have no way to ingest them", False),
     ],
 )
 def test_cues_match_in_order_with_small_gaps_and_see_denials(cue: str, text: str, negated: bool) -> None:
@@ -559,7 +561,110 @@ FOURTH_STORIES = [
         {"economics_shift"},
     ),
 ]
-ALL_STORIES = STORIES + MORE_STORIES + THIRD_STORIES + FOURTH_STORIES
+
+# A fifth set, first run unseen (7 of 15 right; 6 found nothing), then used to widen the lexicon, to read
+# "no way to"/"unable to" as "can not" and to stem "no"/"never"/"without" as "not".
+FIFTH_STORIES = [
+    (
+        "telecom network",
+        "Our anomaly-detection model spots network faults hours earlier than people do. But the alarms go "
+        "into a mailbox, the NOC tools have no way to ingest them, and engineers only look when they have a"
+        " spare minute.",
+        {"input_output_mismatch"},
+    ),
+    (
+        "private bank",
+        "The wealth-advice assistant is technically ready. What's missing is any agreement on who is liable"
+        " if a client acts on a wrong suggestion, and the risk function won't approve a launch without a "
+        "control framework.",
+        {"governance_vacuum"},
+    ),
+    (
+        "food delivery",
+        "Automated menu translation was a cheap experiment. Across 40,000 restaurants and 12 languages the "
+        "bill from the translation API becomes a real line item and nobody budgeted for it.",
+        {"economics_shift"},
+    ),
+    (
+        "car insurer",
+        "Claims handlers keep second-guessing the damage estimates and redo them by eye. They were never "
+        "involved in designing the tool and think management wants to replace them.",
+        {"change_management_deficit"},
+    ),
+    (
+        "steel plant",
+        "The furnace model was fed hand-cleaned sensor logs during the trial. In live operation half the "
+        "sensors drop out, the historian timestamps don't line up, and the control room can't use a "
+        "recommendation that arrives ten minutes late.",
+        {"input_output_mismatch"},
+    ),
+    (
+        "city council",
+        "Our permit-triage pilot worked for the building department. The rollout touches planning, "
+        "environment, legal and IT, each with separate budgets and priorities, and there is no one above "
+        "them steering it.",
+        {"zoom_level"},
+    ),
+    (
+        "online education",
+        "Teachers who joined the pilot loved the grading assistant. Most others think it undermines their "
+        "professional judgement, and the only guidance they got was a FAQ page.",
+        {"change_management_deficit"},
+    ),
+    (
+        "travel agency",
+        "The trip-planning chatbot charmed customers in the pilot. At peak season the model usage costs "
+        "tripled and the conversion gain does not cover them.",
+        {"economics_shift"},
+    ),
+    (
+        "biotech lab",
+        "The lab-notebook summariser worked for one research group. Quality assurance now asks how outputs "
+        "are validated, there is no audit log, and data access rules for the model were never defined.",
+        {"governance_vacuum"},
+    ),
+    (
+        "parcel sorting",
+        "The sorting-robot vision model worked in the pilot hub. The other hubs have different conveyor "
+        "layouts, different label printers and their own IT teams, and nobody has looked at the network as "
+        "a whole.",
+        {"input_output_mismatch", "zoom_level"},
+    ),
+    (
+        "mortgage lender",
+        "Document classification is accurate, but the loan origination system expects a fixed folder "
+        "structure, so an operations team renames and moves every file the model classifies.",
+        {"input_output_mismatch"},
+    ),
+    (
+        "call routing",
+        "Agents were told the routing AI would help them, but they were not trained on it and supervisors "
+        "still assign calls the old way because they do not trust the routing.",
+        {"change_management_deficit"},
+    ),
+    (
+        "clinic network",
+        "The triage chatbot pilot ran under an informal arrangement with the medical director. Scaling it "
+        "needs clinical safety sign-off, a named responsible officer and an incident process, and none are "
+        "in place.",
+        {"governance_vacuum"},
+    ),
+    (
+        "grocery",
+        "The shelf-replenishment model cut waste in the pilot stores, but rolling it out means new cameras "
+        "in every store, a data platform subscription and a support team, and the payback period is now "
+        "seven years.",
+        {"economics_shift"},
+    ),
+    (
+        "government tax",
+        "Our fraud-scoring pilot sat inside one unit. To scale, five directorates would have to share data "
+        "and change their processes, but each is measured on its own targets and nobody owns the overall "
+        "outcome.",
+        {"zoom_level"},
+    ),
+]
+ALL_STORIES = STORIES + MORE_STORIES + THIRD_STORIES + FOURTH_STORIES + FIFTH_STORIES
 
 
 @pytest.mark.parametrize(("industry", "story", "expected"), ALL_STORIES, ids=[s[0] for s in ALL_STORIES])

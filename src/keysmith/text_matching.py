@@ -39,6 +39,7 @@ STOPWORDS = _words(
 )
 NEGATORS = _words("not no never without neither nor none")
 DETERMINERS = _words("no none")
+_AS_NOT = _words("no never without")
 # Small verbs kept at the start of a quote so a denial stays readable: "can not take the output".
 AUXILIARIES = _words("can could do does did is are was were has have had will would should must")
 # A verdict just after a cue that says the matter is fine ("data quality is good"): the cue is denied.
@@ -58,6 +59,9 @@ _CONTRACTIONS = (
         re.compile(r"\b(is|are|was|were|do|does|did|has|have|had|could|should|would|must|need)n'?t\b"),
         r"\1 not",
     ),
+    # Paraphrases of "can not" that managers use as often as the word itself.
+    (re.compile(r"\b(?:unable|not able|have no way|has no way|no way) to\b"), "can not"),
+    (re.compile(r"\bfail(?:s|ed)? to\b"), "do not"),
 )
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'"})
 _BOUNDARY_CHARS = re.compile(r"[.;:!?()\[\]{}\n\r\u2014\u2013,\"]+|\s-\s")
@@ -88,7 +92,13 @@ def normalize(text: str) -> str:
 
 
 def stem(word: str) -> str:
-    """A tiny suffix stripper, identical for cues and text (see the module docstring)."""
+    """A tiny suffix stripper, identical for cues and text (see the module docstring).
+
+    The negators "no", "never" and "without" all stem to "not", so the cue "not involved" also reads
+    "never involved" and "no training" reads "without training".
+    """
+    if word in _AS_NOT:
+        return "not"
     if len(word) <= 2 or not word.isalpha():
         return word
     for suffix, replacement in (("ies", "y"), ("ied", "y")):
