@@ -664,7 +664,109 @@ FIFTH_STORIES = [
         {"zoom_level"},
     ),
 ]
-ALL_STORIES = STORIES + MORE_STORIES + THIRD_STORIES + FOURTH_STORIES + FIFTH_STORIES
+
+# A sixth set, first run unseen (10 of 15 right, 11 in the top two; 3 found nothing), then used to widen
+# the lexicon.
+SIXTH_STORIES = [
+    (
+        "wind farms",
+        "The blade-inspection model spots damage in drone footage. The maintenance crews' scheduling tool "
+        "has no field for it, so a coordinator reads the model's report and creates each job manually.",
+        {"input_output_mismatch"},
+    ),
+    (
+        "payroll",
+        "Payroll anomaly detection worked in one country. Works councils and data privacy officers in other"
+        " countries want to know who can see salary data, how long it is kept, and who answers if an "
+        "employee is wrongly flagged.",
+        {"governance_vacuum"},
+    ),
+    (
+        "ambulance service",
+        "Dispatchers in the trial centre came round to the demand-prediction tool. In the other centres the"
+        " dispatchers say it ignores local knowledge, nobody showed them how it works, and they keep "
+        "staffing by gut feeling.",
+        {"change_management_deficit"},
+    ),
+    (
+        "container port",
+        "Crane scheduling AI proved itself on one terminal. The port authority, the terminal operators and "
+        "the shipping lines all hold pieces of the data and the process, and nobody has brought them "
+        "together for a joint rollout.",
+        {"zoom_level"},
+    ),
+    (
+        "bank contact centre",
+        "The call-summary model was free while the vendor was courting us. Their commercial offer charges "
+        "per call, and across 8 million calls a year that is more than the after-call work it removes.",
+        {"economics_shift"},
+    ),
+    (
+        "legal department",
+        "Contract drafting with GenAI worked for our NDA templates. The general counsel has put the rollout"
+        " on ice until we have rules on confidentiality, a review step for every AI clause and a named "
+        "owner for the tool.",
+        {"governance_vacuum"},
+    ),
+    (
+        "fashion retailer",
+        "Size recommendations worked on the pilot site because a merchandiser fixed the product "
+        "measurements by hand. Across the full catalogue the measurements are inconsistent and the web shop"
+        " can't display the model's output in the product page template.",
+        {"input_output_mismatch"},
+    ),
+    (
+        "transit agency",
+        "Maintenance planners in the pilot depot trust the predictive schedule. Elsewhere the planners feel"
+        " it was pushed on them by head office and quietly keep their own spreadsheets.",
+        {"change_management_deficit"},
+    ),
+    (
+        "cosmetics",
+        "Generating product images with AI was cheap for the pilot campaign. For every SKU in every market,"
+        " the rendering compute and the licence for commercial use make it dearer than a photo shoot.",
+        {"economics_shift"},
+    ),
+    (
+        "manufacturer erp",
+        "Our quality-prediction model flags bad batches, but the MES and the ERP do not talk to each other,"
+        " so the flag lives in a dashboard that the shift leads never check.",
+        {"input_output_mismatch"},
+    ),
+    (
+        "health insurer",
+        "The prior-authorisation pilot worked inside one claims team. Rolling it out requires the provider "
+        "network team, IT, compliance and customer service to redesign their parts, but each team defends "
+        "its own turf and no executive owns the whole journey.",
+        {"zoom_level"},
+    ),
+    (
+        "charity",
+        "Our donor-churn model ran on a grant. Once the grant ends we would have to pay for the platform "
+        "and an analyst ourselves, and the fundraising gains don't justify it.",
+        {"economics_shift"},
+    ),
+    (
+        "airport retail",
+        "Store managers in the pilot terminal used the staffing forecasts. Others print them out and ignore"
+        " them because they were never asked for input and do not see what is in it for them.",
+        {"change_management_deficit"},
+    ),
+    (
+        "research university",
+        "The grant-writing assistant was a hit with one faculty. The research office froze the rollout "
+        "because nobody can say whether funder rules allow it, who checks the outputs, or what happens with"
+        " confidential proposals.",
+        {"governance_vacuum"},
+    ),
+    (
+        "food wholesaler",
+        "Order-forecasting worked at the pilot depot. Each depot has its own ordering habits, its own "
+        "suppliers and its own stock system, and nobody mapped how the forecast would reach all of them.",
+        {"input_output_mismatch", "zoom_level"},
+    ),
+]
+ALL_STORIES = STORIES + MORE_STORIES + THIRD_STORIES + FOURTH_STORIES + FIFTH_STORIES + SIXTH_STORIES
 
 
 @pytest.mark.parametrize(("industry", "story", "expected"), ALL_STORIES, ids=[s[0] for s in ALL_STORIES])

@@ -33,11 +33,13 @@ MAX_STORY_CHARS = 20_000  # longer text is read up to here: a story, not a docum
 
 _AI_TERMS = (
     "ai", "artificial intelligence", "machine learning", "ml", "model", "algorithm", "automation",
-    "chatbot", "copilot", "llm", "genai", "gpt", "computer vision", "predictive",
+    "chatbot", "copilot", "llm", "genai", "gpt", "computer vision", "predictive", "prediction", "forecast",
+    "forecasting", "classifier", "assistant", "bot", "analytics", "recommendation engine",
 )  # fmt: skip
 _ROLLOUT_TERMS = (
     "pilot", "rollout", "roll out", "scale", "scaling", "deploy", "deployment", "adoption", "implementation",
-    "transformation", "proof of concept", "poc", "production", "go live", "stalled", "stall",
+    "transformation", "proof of concept", "poc", "production", "go live", "stalled", "stall", "trial",
+    "launch", "rolled out", "rolling out",
 )  # fmt: skip
 
 
