@@ -102,6 +102,16 @@ def _story_reasons(framework: Framework) -> Callable[[str], list[str]]:
     return lambda story: [finding.id for finding in read_story(story, framework).stall_reasons]
 
 
+def _judge(settings: Settings, spec: str, turns: list[Turn], retriever: Retriever) -> s.SuiteResult:
+    from evals.judge import faithfulness_suite
+    from keysmith.models import load_chat_model
+
+    model = load_chat_model(spec, settings)
+    if model is None:
+        raise ValueError("--judge needs a language model; 'offline' cannot judge")
+    return faithfulness_suite(turns, retriever, model, spec)
+
+
 def _parse_answer() -> s.ParseFn:
     try:
         from keysmith.assessment import parse_answer
@@ -139,8 +149,13 @@ def run_evals(
     model_spec: str | None = None,
     datasets: Path = DATASETS,
     progress: Progress | None = None,
+    judge_spec: str | None = None,
 ) -> EvalRun:
-    """Run the chosen suites (see module docstring); `model_spec` None = the configured model."""
+    """Run the chosen suites (see module docstring); `model_spec` None = the configured model.
+
+    `judge_spec` adds the model-graded faithfulness check (evals/judge.py) as `summary["judge"]`, apart
+    from the deterministic suites; it needs an answer suite to have run.
+    """
     from keysmith.models import resolve_model_spec
     from keysmith.scoring import FORMULA_VERSION
 
@@ -148,6 +163,8 @@ def run_evals(
     unknown = sorted(set(suites) - set(SUITES))
     if unknown:
         raise ValueError(f"unknown suite {unknown[0]!r}; choose from {', '.join(SUITES)}")
+    if judge_spec == OFFLINE:
+        raise ValueError("--judge needs a language model; 'offline' cannot judge")
     started = time.perf_counter()
     framework = load_framework(settings.framework_dir)
     spec = model_spec or resolve_model_spec(settings).spec
@@ -164,8 +181,11 @@ def run_evals(
         say(f"asking {spec}: scenario stories and abstention questions")
         turns = _collect_turns(datasets, make_ask(settings, framework, retriever, spec), framework, retriever)
         results.update(_answer_suites(suites, datasets, turns, framework, retriever))
+    if judge_spec and turns:
+        results["judge"] = _judge(settings, judge_spec, list(turns.values()), retriever)
     summary = {
         "suites": {name: results[name].metrics for name in SUITES if name in results},
+        "judge": results["judge"].metrics if "judge" in results else None,
         "mode": OFFLINE if spec == OFFLINE else spec,
         "formula_version": FORMULA_VERSION,
         "answer_modes": dict(Counter(t.answer.mode for t in turns.values())),
@@ -217,5 +237,10 @@ def format_table(summary: dict[str, Any]) -> str:
             rows.append((suite, metric, shown, "" if floor is None else f">= {floor}", verdict))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    judge = summary.get("judge")
+    if judge:  # model-graded: shown, never part of the baseline
+        lines.append(
+            f"judge {judge['judge']}: faithfulness {judge['faithfulness']} over {judge['judged']} answers"
+        )
     lines.append(f"mode: {summary['mode']}   formula: {summary['formula_version']}   {summary['seconds']} s")
     return "\n".join(lines)

@@ -6,8 +6,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fakes import ScriptedChatModel
 
 from evals import evaluators as ev
+from evals import judge
+from evals.turns import Turn
+from keysmith.answer import Answer, Citation
 
 DATASETS = Path(__file__).resolve().parents[1] / "evals" / "datasets"
 REASONS = {
@@ -161,3 +165,32 @@ def test_datasets_are_big_enough_and_well_formed() -> None:
     for items in (scenarios, answers, abstention):
         ids = [item["id"] for item in items]
         assert len(ids) == len(set(ids))
+
+
+class _NoIndex:
+    """A retriever stand-in that finds nothing, so the judge is shown the citation excerpts."""
+
+    def get(self, passage_id: str) -> None:
+        return None
+
+
+def _turn(case_id: str, text: str, cited: bool, abstained: bool = False) -> Turn:
+    citations = (
+        [Citation("gov#a", "knowledge/gov.md", "Governance Vacuum", "Nobody owns it.", 1)] if cited else []
+    )
+    return Turn(case_id, "q", Answer(text, citations=citations, abstained=abstained))
+
+
+def test_the_judge_grades_citing_answers_only_and_reads_its_replies() -> None:
+    model = ScriptedChatModel.of("SUPPORTED", "UNSUPPORTED: the 40% figure", "maybe?")
+    turns = [
+        _turn("a", "Nobody owns it [1].", cited=True),
+        _turn("b", "Nobody owns it and 40% quit [1].", cited=True),
+        _turn("c", "Something [1].", cited=True),
+        _turn("d", "No citation here.", cited=False),
+        _turn("e", "Declined [1].", cited=True, abstained=True),
+    ]
+    result = judge.faithfulness_suite(turns, _NoIndex(), model, "fake")  # type: ignore[arg-type]
+    assert result.metrics == {"faithfulness": 0.5, "judged": 2, "unparsed": 1, "judge": "fake"}
+    assert [c["ok"] for c in result.cases] == [True, False, None]
+    assert "Nobody owns it." in model.seen[0][0].content

@@ -34,6 +34,9 @@ def register(sub: Any) -> None:
     parser.add_argument("suite", nargs="?", default="all", choices=_SUITES, help="one suite (default: all)")
     parser.add_argument("--model", metavar="SPEC", help="model spec to evaluate, e.g. openai:gpt-4o-mini")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--judge", metavar="SPEC", help="also grade faithfulness with this model (never offline)"
+    )
     parser.add_argument("--data-dir", type=Path, help="index location (default: the configured data dir)")
     parser.add_argument("--out", type=Path, help="write summary.json/cases.json here instead")
     parser.add_argument("--check", action="store_true", help="exit 1 when a metric is below the baseline")
@@ -59,7 +62,12 @@ def run(args: argparse.Namespace) -> int:
         settings = dataclasses.replace(settings, data_dir=args.data_dir)
     suites = runner.SUITES if args.suite == "all" else (args.suite,)
     progress = None if args.json else (lambda line: print(line, file=sys.stderr))
-    evaluation = runner.run_evals(settings, suites, model_spec=args.model, progress=progress)
+    try:
+        evaluation = runner.run_evals(
+            settings, suites, model_spec=args.model, progress=progress, judge_spec=args.judge
+        )
+    except ValueError as exc:  # an unknown suite or an offline judge: the user's input, not a bug
+        raise KeysmithError(str(exc)) from None
     written = runner.write_run(evaluation, out_dir=args.out)
     if args.json:
         print(json.dumps(evaluation.summary, indent=2, sort_keys=True))
