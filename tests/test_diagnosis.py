@@ -814,6 +814,21 @@ def test_denied_cues_count_for_nothing() -> None:
 
 
 @pytest.mark.parametrize(
+    "story",
+    [
+        "Our AI rollout is going great: the data is clean, governance is in place, people love the tool and "
+        "the costs are fine.",
+        "The pilot worked and the rollout to all regions finished on time; adoption is strong and the "
+        "business case holds.",
+    ],
+)
+def test_a_story_where_all_is_well_gives_no_stall_reason(story: str) -> None:
+    signals = read_story(story, FRAMEWORK)
+    assert signals.on_topic
+    assert signals.stall_reasons == () and signals.variables == ()
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Can you recommend a good recipe for lasagne?",

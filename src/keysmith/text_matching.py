@@ -43,7 +43,10 @@ _AS_NOT = _words("no never without")
 # Small verbs kept at the start of a quote so a denial stays readable: "can not take the output".
 AUXILIARIES = _words("can could do does did is are was were has have had will would should must")
 # A verdict just after a cue that says the matter is fine ("data quality is good"): the cue is denied.
-SETTLED = _words("fine ok okay solid good great sorted solved excellent strong handled smooth smoothly")
+SETTLED = _words(
+    "fine ok okay solid good great sorted solved excellent strong handled smooth smoothly place works working "
+    "mature healthy robust covered established agreed holds"
+)
 # "... is not an issue": a negated problem word after a cue clears it as well.
 PROBLEMS = _words("issue issues problem problems concern concerns bottleneck blocker worry obstacle")
 # Words that end a clause for matching and negation ("we did not expect it, but X": X is not negated).
