@@ -120,7 +120,7 @@ def test_feedback_with_a_reason_is_stored_once(env: Path) -> None:
     ws = next(w for w in store.list_workspaces() if w.name == "Feedback client")
     rows = store.list_feedback(ws.id)
     assert [(f.rating, f.reason) for f, _ in rows] == [("down", "too generic")]
-    assert "Feedback recorded 👎" in _texts(at)
+    assert "Feedback recorded :material/thumb_down:" in _texts(at)
 
 
 def test_history_survives_a_restart_through_the_url(env: Path) -> None:

@@ -44,7 +44,7 @@ def render_drafts(res: Resources, ws: Workspace) -> None:
 
 
 def _label(draft: Draft) -> str:
-    status = "✅ approved" if draft.approved else "✏️ draft"
+    status = "approved" if draft.approved else "draft"
     return f"{draft.title or _KINDS[draft.kind]} · {draft.updated:%Y-%m-%d %H:%M} · {status}"
 
 

@@ -7,6 +7,7 @@ restart resumes at the same question; the finished report is saved with it.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import streamlit as st
@@ -50,13 +51,17 @@ def load(res: Resources) -> AssessmentState:
         if saved is not None:
             return AssessmentState.from_dict(saved.state, res.framework)
     draft = st.session_state.get(_DRAFT)
-    return draft if isinstance(draft, AssessmentState) else machine.start(res.framework)
+    return draft if isinstance(draft, AssessmentState) else machine.start(res.framework, now=_now())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def save(res: Resources, new: AssessmentState) -> None:
     """Persist `new` (creating the session on the first answer); a complete one is saved with its report."""
     ws_id = sessions.workspace(res).id
-    session_id = sessions.ensure(res, STORE_MODE, title=f"Assessment {new.started_at or ''}".strip())
+    session_id = sessions.ensure(res, STORE_MODE, title=f"Assessment {_now():%Y-%m-%d %H:%M}")
     report = full_report(machine.answers(new), res.framework) if machine.is_complete(new) else None
     res.store.save_assessment(ws_id, session_id, new.to_dict(), report, model_used=res.assistant.mode)
     st.session_state.pop(_DRAFT, None)
@@ -105,14 +110,14 @@ def _navigation(res: Resources, current: AssessmentState) -> None:
 
 
 def _record(res: Resources, current: AssessmentState, variable_id: str, raw: object) -> None:
-    result = machine.answer(current, variable_id, raw)
+    result = machine.answer(current, variable_id, raw, now=_now())
     st.session_state[_FLASH] = ("ok" if result.understood else "warn", result.message)
     if result.understood:
         save(res, result.state)
 
 
 def _back(res: Resources, current: AssessmentState) -> None:
-    save(res, machine.back(current))
+    save(res, machine.back(current, now=_now()))
 
 
 def _to_scorecard(res: Resources, current: AssessmentState) -> None:

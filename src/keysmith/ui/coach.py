@@ -67,7 +67,7 @@ def _notes(res: Resources, ws: Workspace) -> None:
     for note in res.store.list_notes(ws.id):
         cols = st.columns([10, 1])
         cols[0].text(note.body)  # the coach's own words, verbatim
-        if cols[1].button("🗑", key=f"del-note-{note.id}", help="Delete note"):
+        if cols[1].button("", key=f"del-note-{note.id}", help="Delete note", icon=":material/delete:"):
             res.store.delete_note(ws.id, note.id)
             st.rerun()
     with st.form(f"note-{ws.id}", clear_on_submit=True):
@@ -102,8 +102,11 @@ def _start_assessment(workspace_id: str) -> None:
 def _documents(res: Resources, ws: Workspace) -> None:
     for document in res.store.list_documents(ws.id):
         cols = st.columns([10, 1])
-        cols[0].markdown(f"📄 `{document.name}` · {document.size / 1024:.0f} KB · {document.chunks} passages")
-        if cols[1].button("🗑", key=f"del-doc-{document.id}", help="Remove document"):
+        cols[0].markdown(
+            f":material/description: `{document.name}` · {document.size / 1024:.0f} KB · "
+            f"{document.chunks} passages"
+        )
+        if cols[1].button("", key=f"del-doc-{document.id}", help="Remove document", icon=":material/delete:"):
             delete_client_document(res.settings, ws.id, document.name)
             res.store.delete_document(ws.id, document.id)
             st.rerun()

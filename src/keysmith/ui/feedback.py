@@ -13,7 +13,7 @@ from keysmith.errors import KeysmithError
 from keysmith.ui.state import Resources
 
 _RATINGS = {0: "down", 1: "up"}
-_ICONS = {"up": "👍", "down": "👎"}
+_ICONS = {"up": ":material/thumb_up:", "down": ":material/thumb_down:"}
 
 
 def given(res: Resources, workspace_id: str) -> dict[str, str]:
@@ -39,7 +39,7 @@ def widget(res: Resources, workspace_id: str, session_id: str, message_id: str, 
     if not sent:
         return
     if choice is None:
-        st.warning("Pick 👍 or 👎 first, then send.")
+        st.warning("Pick thumbs up or down first, then send.")
         return
     try:
         res.store.add_feedback(workspace_id, session_id, message_id, _RATINGS[choice], reason)

@@ -20,7 +20,7 @@ _OFFLINE_HINT = (
 
 def main() -> None:
     """Render the app for one rerun."""
-    st.set_page_config(page_title="Keysmith", page_icon="🔑", layout="wide")
+    st.set_page_config(page_title="Keysmith", page_icon=":material/key:", layout="wide")
     try:
         res = state.resources()
     except KeysmithError as exc:
@@ -48,7 +48,7 @@ def _dispatch(res: Resources, mode: str) -> None:
 def _sidebar(res: Resources) -> str:
     """Title, mode switch, model badge, workspace picker and the session list; returns the chosen mode."""
     with st.sidebar:
-        st.title("🔑 Keysmith")
+        st.title("Keysmith")
         st.caption("Your AI pilot worked. The rollout stalled. Why?")
         mode = str(st.radio("Mode", state.MODES, key=state.MODE))
         badge(res)
@@ -65,7 +65,7 @@ def _sidebar(res: Resources) -> str:
 def badge(res: Resources) -> None:
     """Which model is live and why; offline adds one line on how to connect one."""
     live = res.assistant.mode
-    icon = "🟢" if live != "offline" else "⚪"
+    icon = ":material/cloud_done:" if live != "offline" else ":material/cloud_off:"
     st.markdown(f"{icon} **Model:** `{live}`")
     st.caption(res.assistant.mode_reason)
     if live == "offline":

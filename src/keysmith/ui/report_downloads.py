@@ -73,7 +73,7 @@ def _buttons(markdown: Callable[[], str], pdf: Callable[[], bytes], name: str, k
         mime="application/pdf",
         key=f"pdf-{key}",
         on_click="ignore",
-        icon="📄",
+        icon=":material/picture_as_pdf:",
     )
     right.download_button(
         "Download Markdown",
@@ -82,5 +82,5 @@ def _buttons(markdown: Callable[[], str], pdf: Callable[[], bytes], name: str, k
         mime="text/markdown",
         key=f"md-{key}",
         on_click="ignore",
-        icon="📝",
+        icon=":material/description:",
     )

@@ -14,14 +14,14 @@ import altair as alt
 import streamlit as st
 
 from keysmith import scoring
-from keysmith.charts import score_chart
+from keysmith.charts import STAGE_COLOURS, score_chart
 from keysmith.diagnosis import full_report
 from keysmith.errors import KeysmithError
 from keysmith.ui import render
 from keysmith.ui.state import Resources
 
 _STAGES = {"pilot": "Pilot stage", "production": "Production rollout"}
-_COLORS = alt.Scale(domain=list(_STAGES.values()), range=["#8fb3d9", "#1f4e79"])
+_COLORS = alt.Scale(domain=list(_STAGES.values()), range=[STAGE_COLOURS[s] for s in _STAGES])
 DONT_KNOW = "Don't know"
 
 
@@ -73,11 +73,9 @@ def _charts(res: Resources, report: Mapping[str, Any]) -> None:
     order = [_name(res, v.id) for v in res.framework.variables]
     left, right = st.columns(2)
     with left:
-        st.subheader("Points per variable")
         names = {v.id: v.name for v in res.framework.variables}
         st.altair_chart(score_chart(report, names), width="stretch")
     with right:
-        st.subheader("Weight shift")
         st.altair_chart(_bars(rows, "weight", "Weight in the stage", order, percent=True), width="stretch")
 
 
@@ -86,13 +84,13 @@ def _bars(
 ) -> alt.Chart:
     axis = alt.Axis(format="%") if percent else alt.Axis()
     chart: alt.Chart = (
-        alt.Chart(alt.InlineData(values=rows))
+        alt.Chart(alt.InlineData(values=rows), title="Weight shift: how much each variable counts")
         .mark_bar()
         .encode(
             x=alt.X(f"{field}:Q", title=title, axis=axis),
             y=alt.Y("variable:N", sort=order, title=None),
             yOffset=alt.YOffset("stage:N"),
-            color=alt.Color("stage:N", scale=_COLORS, legend=alt.Legend(orient="bottom", title=None)),
+            color=alt.Color("stage:N", scale=_COLORS, title=None),
             tooltip=["variable:N", "stage:N", "answer:O", alt.Tooltip(f"{field}:Q", format=".2f")],
         )
         .properties(height=320)
@@ -115,7 +113,7 @@ def _levers(res: Resources, report: Mapping[str, Any]) -> None:
 
 def _omissions(report: Mapping[str, Any]) -> None:
     for omission in report["omissions"]:
-        st.warning(omission["reason"], icon="❔")
+        st.warning(omission["reason"], icon=":material/help:")
 
 
 def _what_if(res: Resources, answers: Mapping[str, int | None], key: str) -> None:

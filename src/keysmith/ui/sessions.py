@@ -122,20 +122,29 @@ def sidebar_list(res: Resources, store_mode: str, label: str) -> None:
     ws = workspace(res)
     open_id = current(res, store_mode)
     st.sidebar.button(
-        f"➕ New {label}", key=f"new-{store_mode}", on_click=select, args=(store_mode, None, ws.id)
+        f"New {label}",
+        key=f"new-{store_mode}",
+        on_click=select,
+        args=(store_mode, None, ws.id),
+        icon=":material/add:",
     )
     for item in res.store.list_sessions(ws.id, store_mode)[:30]:
         cols = st.sidebar.columns([5, 1])
-        marker = "▶ " if item.id == open_id else ""
         cols[0].button(
-            marker + (item.title or "Untitled"),
+            item.title or "Untitled",
             key=f"open-{item.id}",
             on_click=select,
             args=(store_mode, item.id, ws.id),
+            type="primary" if item.id == open_id else "secondary",
             width="stretch",
         )
         cols[1].button(
-            "🗑", key=f"del-{item.id}", help="Delete", on_click=_delete, args=(res, store_mode, item.id)
+            "",
+            key=f"del-{item.id}",
+            help="Delete",
+            icon=":material/delete:",
+            on_click=_delete,
+            args=(res, store_mode, item.id),
         )
 
 
