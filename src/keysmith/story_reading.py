@@ -9,10 +9,12 @@
   shared between the two reasons data feeds; a governance complaint belongs to governance vacuum alone).
   A one-word cue counts SINGLE_WORD_WEIGHT of a phrase.
   `strength = score / (score + 1)`, so one direct cue gives 0.5 and more evidence approaches 1;
-- archetypes whose gap variables the story signals (directly, or through a stall reason's direct cues);
+- archetypes whose gap variables the story signals (directly, or through the direct cues of a stall reason
+  with one or two signal variables);
 - `on_topic`: a cue of two or more words, two cues, one cue plus an AI or rollout word, or an AI word plus a
-  rollout word. A lone one-word cue ("pricing") is not enough to call a text on topic, and a text that is not
-  on topic gets no stall reasons and no archetypes (its matched variables are still listed).
+  rollout word (denied cues count too). A lone one-word cue ("pricing") is not enough to call a text on
+  topic, and a text that is not on topic gets no stall reasons and no archetypes (its matched variables are
+  still listed).
 Cues the story denies ("data is not a problem") count for nothing and are listed in `denied`.
 """
 
@@ -79,7 +81,8 @@ def read_story(text: str, framework: Framework) -> StorySignals:
         if (ms := affirmed_vars.get(v.id, []))
     )
     ai, rollout = _terms(_AI_TERMS, text_clauses), _terms(_ROLLOUT_TERMS, text_clauses)
-    on_topic = _on_topic(affirmed_vars, affirmed_reasons, bool(ai), bool(rollout))
+    # Denied cues still show what the text is about ("adoption is strong"), so they count for the topic.
+    on_topic = _on_topic(every, bool(ai), bool(rollout))
     # Off topic, a stray cue ("pricing" in a question about cars) is no diagnosis: no reasons, no archetypes.
     return StorySignals(
         on_topic=on_topic,
@@ -91,10 +94,7 @@ def read_story(text: str, framework: Framework) -> StorySignals:
     )
 
 
-def _on_topic(
-    variable_hits: Mapping[str, list[Match]], reason_hits: Mapping[str, list[Match]], ai: bool, rollout: bool
-) -> bool:
-    matches = [m for hits in (variable_hits, reason_hits) for ms in hits.values() for m in ms]
+def _on_topic(matches: Sequence[Match], ai: bool, rollout: bool) -> bool:
     if len(matches) >= 2 or any(len(m.cue.stems) >= 2 for m in matches):
         return True
     return (bool(matches) and (ai or rollout)) or (ai and rollout)

@@ -44,8 +44,8 @@ _AS_NOT = _words("no never without")
 AUXILIARIES = _words("can could do does did is are was were has have had will would should must")
 # A verdict just after a cue that says the matter is fine ("data quality is good"): the cue is denied.
 SETTLED = _words(
-    "fine ok okay solid good great sorted solved excellent strong handled smooth smoothly place works working "
-    "mature healthy robust covered established agreed holds"
+    "fine ok okay solid good great sorted solved excellent strong handled smooth smoothly place works "
+    "working mature healthy robust covered established agreed holds"
 )
 # "... is not an issue": a negated problem word after a cue clears it as well.
 PROBLEMS = _words("issue issues problem problems concern concerns bottleneck blocker worry obstacle")
