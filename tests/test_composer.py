@@ -152,6 +152,45 @@ def test_worksheet_contents_are_not_held(composer: Composer) -> None:
     assert answer.citations[0].id == "limits#the-clarity-worksheet"
 
 
+def test_a_subject_the_knowledge_never_mentions_is_not_covered(composer: Composer) -> None:
+    answer = ask(composer, "What does Drago Dimitrov say about blockchain adoption?")
+    assert answer.abstained
+    assert 'Nothing in it is about "blockchain adoption"' in answer.answer
+    assert answer.citations[0].id == "limits#questions-outside-the-framework"
+
+
+def test_the_five_stall_reasons_are_listed_and_cited(composer: Composer) -> None:
+    answer = ask(composer, "What are the five stall reasons?")
+    assert_well_cited(answer)
+    assert len(answer.citations) == 5
+    for reason in composer.framework.stall_reasons:
+        assert f"**{reason.name}.**" in answer.answer
+
+
+def test_explanations_leave_out_the_limits_page(composer: Composer) -> None:
+    answer = ask(composer, "What is HD Vision?")
+    assert not answer.abstained
+    assert all(not c.id.startswith("limits#") for c in answer.citations)
+
+
+def test_a_terse_story_without_first_person_is_still_diagnosed(composer: Composer) -> None:
+    story = (
+        "Worked great in Lyon. The other nine offices? Almost nothing. Nobody told them it was coming and "
+        "the adjusters are convinced it's there to replace them."
+    )
+    answer = ask(composer, story)
+    assert "**Change Management Deficit.**" in answer.answer
+    assert_well_cited(answer)
+
+
+def test_a_story_with_no_clear_reason_asks_the_telling_questions(composer: Composer) -> None:
+    answer = ask(composer, "The pilot went great. The rollout went nowhere after that, and here we are.")
+    assert not answer.abstained
+    assert "does not yet point clearly" in answer.answer
+    assert "**Questions to answer first**" in answer.answer
+    assert_well_cited(answer)
+
+
 def test_the_composer_is_deterministic(composer: Composer) -> None:
     assert ask(composer, STORY).to_dict() == ask(composer, STORY).to_dict()
 

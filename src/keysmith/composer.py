@@ -11,6 +11,7 @@ limits (composer_framework.py); and here: explain a concept, the assessment, off
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from keysmith import frames
@@ -20,7 +21,7 @@ from keysmith.composer_story import diagnose_answer
 from keysmith.finish import finish
 from keysmith.frames import Draft
 from keysmith.framework import Framework
-from keysmith.retrieval import Retriever
+from keysmith.retrieval import Passage, Retriever
 from keysmith.routing import Route, is_story, route
 from keysmith.tools import Toolbox
 
@@ -77,10 +78,18 @@ class Composer:
         named = [r for r in self.framework.stall_reasons if r.name.lower() in lowered]
         if named:
             return self._stall_reason(named[0].id, toolbox)
+        if "stall reasons" in lowered:
+            return self._stall_reasons(toolbox)
         result = toolbox.call("search_framework", query=question[:400])
-        markers = _title_first(result.data["markers"] if result.ok else [], lowered, toolbox)
+        found = result.data["markers"] if result.ok else []
+        # Keysmith's limits page answers "what is not held", not "what is X": keep it out of explanations.
+        found = [m for m in found if toolbox.passages[m].kind != "limits"] or found
+        markers = _title_first(found, lowered, toolbox)
         if not markers:
             return frames.off_topic(story=is_story(question))
+        missing = uncovered_subject(question, [toolbox.passages[m] for m in markers])
+        if missing:
+            return not_covered(question, missing, toolbox)
         parts = ["Here is what the framework says."]
         seen_pages: set[str] = set()
         for marker in markers:
@@ -101,6 +110,21 @@ class Composer:
                 "Start the self-assessment",
             ],
         )
+
+    def _stall_reasons(self, toolbox: Toolbox) -> Draft:
+        """The five stall reasons, each in plain words and cited to its own page."""
+        reasons = self.framework.stall_reasons
+        rows = []
+        for reason in reasons:
+            explained = toolbox.call("explain_stall_reason", stall_reason_id=reason.id)
+            cite = frames.cite(explained.data["markers"][:1]) if explained.ok else ""
+            rows.append(f"- **{reason.name}.** {reason.summary}{cite}")
+        lead = (
+            f"The framework names {frames.count_word(len(reasons))} reasons an AI rollout stalls after a "
+            "successful pilot:"
+        )
+        follow_ups = ["Our AI pilot worked but the rollout has stalled. Why?", "Start the self-assessment"]
+        return Draft("\n\n".join([lead, "\n".join(rows)]), follow_ups=follow_ups)
 
     def _stall_reason(self, stall_reason_id: str, toolbox: Toolbox) -> Draft:
         """A stall reason in plain words, its signal variables, and the archetypes that address it."""
@@ -147,6 +171,53 @@ class Composer:
         return Draft(
             "\n\n".join(lines), follow_ups=["Start the self-assessment", "Why do the weights change?"]
         )
+
+
+_SUBJECT = (
+    re.compile(r"\babout\s+(.+)$"),
+    re.compile(r"^(?:what|who)(?:'s|\s+is|\s+are|\s+was|\s+were)\s+(.+)$"),
+    re.compile(r"^(?:explain|define|describe)\s+(.+)$"),
+)
+# Words a question about the framework may use without the framework text containing them.
+_GENERIC = frozenset({
+    "framework", "instant", "competence", "keysmith", "book", "author", "drago", "dimitrov", "dimitrov's",
+    "concept", "idea", "mean", "means", "meaning", "term", "terms", "called", "named", "this", "that",
+    "these", "those", "what", "with", "from", "into", "their", "there", "about", "does",
+})  # fmt: skip
+
+
+def _subject(question: str) -> str:
+    """What a question asks about ("what does X say about blockchain?" -> "blockchain"), or ""."""
+    text = " ".join(question.lower().split()).strip(" ?.!")
+    for pattern in _SUBJECT:
+        match = pattern.search(text)
+        if match:
+            return re.sub(r"^(?:the|a|an)\s+", "", match.group(1))
+    return ""
+
+
+def uncovered_subject(question: str, passages: Sequence[Passage]) -> str:
+    """The question's subject if one of its words appears in none of the passages found, else "".
+
+    Retrieval can match a question on its generic words ("adoption") while its subject ("blockchain") is
+    nowhere in the knowledge; then the honest answer is that the framework text does not cover it.
+    """
+    subject = _subject(question)
+    words = [w for w in re.findall(r"[a-z][a-z'-]{3,}", subject) if w not in _GENERIC]
+    haystack = " ".join(f"{p.heading} {p.text}" for p in passages).lower()
+    missing = [w for w in words if w[:5] not in haystack]
+    return subject if missing else ""
+
+
+_OUTSIDE = "Questions outside the framework: topics unrelated to AI rollouts, not a source for them"
+
+
+def not_covered(question: str, subject: str, toolbox: Toolbox) -> Draft:
+    """The framework has nothing on `subject`: say so plainly, cite Keysmith's limits, offer what it does."""
+    limits = toolbox.call("search_framework", query=_OUTSIDE, kind="limits")
+    cite = frames.cite(limits.data["markers"][:1]) if limits.ok else ""
+    text = f'{frames.NOT_HELD} Nothing in it is about "{subject}"{cite}.\n\n{frames.CAN_DO}'
+    return Draft(text, abstained=True, follow_ups=frames.off_topic().follow_ups)
 
 
 def _title_first(markers: list[int], lowered_question: str, toolbox: Toolbox) -> list[int]:

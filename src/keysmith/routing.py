@@ -7,7 +7,8 @@ the composer then confirms with tools (a question routed to `explain` whose sear
 - `unknown_archetype` / `archetype` / `archetypes`: the 14 solution archetypes (only 4 are known);
 - `limits`: things the framework has that Keysmith does not hold (the Clarity Worksheet, the criteria);
 - `assessment`: the user wants to assess or score their rollout;
-- `diagnose`: the user describes their own pilot and rollout;
+- `diagnose`: the user describes their own pilot and rollout (first-person rollout words, or any text not
+  phrased as a question in which the story reader finds an AI rollout);
 - `explain`: anything else (a concept, a term) — the search decides whether the framework covers it.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from keysmith.diagnosis import read_story
 from keysmith.framework import Framework
 from keysmith.tool_impl import archetype_key
 
@@ -72,6 +74,9 @@ _STORY = re.compile(
     r"\b(pilot|roll-?out|rolling out|roll(?:ed)? out|stall\w*|stuck|scal\w*|adopt\w*|regions?|sites?|"
     r"depart\w*|teams?|deploy\w*|momentum|go-?live|resist\w*|pushback)\b"
 )
+
+
+_STATEMENT_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -143,6 +148,12 @@ def _archetype_name(words_before: str) -> str:
     return " ".join(kept)
 
 
+def asks_for_knowledge(text: str) -> bool:
+    """A short question phrased as "what is / how does / explain ...": it asks about the framework."""
+    lowered = text.lower()
+    return bool((_DEFINE.search(lowered) or _ASKS.search(lowered)) and len(lowered) < 140)
+
+
 def is_story(text: str) -> bool:
     """The user describes their own situation (first person and rollout words), not a definition question."""
     lowered = text.lower()
@@ -167,4 +178,10 @@ def route(question: str, framework: Framework) -> Route:
         return Route("assessment")
     if is_story(question):
         return Route("diagnose")
+    if not asks_for_knowledge(text):
+        # Not phrased as a question about the framework: a story if the story reader finds one.
+        # A longer statement is most likely a story too: the diagnosis declines if nothing in it is on topic.
+        signals = read_story(question, framework)
+        if (signals.on_topic and signals.stall_reasons) or len(text) > _STATEMENT_CHARS:
+            return Route("diagnose")
     return Route("explain")
