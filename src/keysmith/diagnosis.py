@@ -7,7 +7,8 @@
   Ranking: strength, then coverage, then the framework's order. Archetypes fire on a simple, stated rule: a
   gap variable of the archetype answered WEAK_MAX or lower.
 - `read_story(text, framework)`: the deterministic story reading of `story_reading` (re-exported here).
-- `full_report(answers, framework)`: the `keysmith score --json` dict.
+- `full_report(answers, framework)`: the `keysmith score --json` dict; `report_with_diagnosis(report, ...)`
+  the same for a report already computed (e.g. a what-if).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ __all__ = [
     "diagnose",
     "full_report",
     "read_story",
+    "report_with_diagnosis",
 ]
 
 WEAK_MAX = 2
