@@ -39,6 +39,16 @@ def test_percentages_decimals_and_out_of_five() -> None:
     assert guard_numbers("Coverage is 0.85.", sources).dropped == ["Coverage is 0.85."]
 
 
+def test_numbers_with_magnitude_suffixes_are_checked() -> None:
+    result = guard_numbers("Savings reach $250k a year. Adoption grew 3x. The 1st step is clear.", [])
+    assert result.dropped == ["Savings reach $250k a year.", "Adoption grew 3x."]
+
+
+def test_a_sentence_starting_with_a_number_is_its_own_sentence() -> None:
+    result = guard_numbers("Governance is weak. 17 teams wait.", ["governance 2"])
+    assert result.text == "Governance is weak." and result.dropped == ["17 teams wait."]
+
+
 def test_rounding_a_tool_number_is_allowed_but_arithmetic_is_not() -> None:
     assert guard_numbers("Production readiness is about 42 [1].", [TOOL_OUTPUT]).dropped == []
     assert guard_numbers("Pilot readiness is 72.3.", [TOOL_OUTPUT]).dropped == []

@@ -23,10 +23,11 @@ _SCALE = re.compile(
     r"(?:\bout of|/)\s*(?:5|100)\b(?!\.\d)|\b(?:0|1)\s*(?:-|–|to)\s*(?:5|100)\b(?!\.\d)", re.IGNORECASE
 )
 _URL = re.compile(r"(?:https?|mailto):[^\s)>\]]+|\]\([^)]*\)", re.IGNORECASE)
-# A number: digits with optional thousands separators and decimals, not glued to letters ("gpt-4o", "S3").
-_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\w])")
+# A number: digits with optional thousands separators, decimals and a magnitude suffix ("250k", "3x",
+# "2bn"; the digits must be sourced), not glued to other letters ("gpt-4o", "S3", "1st").
+_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?:[kKmMxX]|bn)?(?![\w])")
 # Sentence ends: . ! ? followed by space and an upper-case letter, quote, bracket or emphasis.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(\[*_])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[*_])")
 _ROUNDINGS = (ROUND_HALF_UP, ROUND_HALF_EVEN)  # 72.25 may be stated as 72.3 or 72.2
 
 
