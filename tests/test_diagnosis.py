@@ -857,3 +857,9 @@ def test_read_story_never_raises_and_is_deterministic(text: str) -> None:
     first = read_story(text, FRAMEWORK).to_dict()
     assert first == read_story(text, FRAMEWORK).to_dict()
     assert all(0 < f["strength"] < 1 for f in first["stall_reasons"])
+
+
+def test_a_huge_story_is_read_up_to_the_cap_without_error() -> None:
+    story = "Legal hasn't signed off. " + "x " * 500_000
+    signals = read_story(story, FRAMEWORK)
+    assert signals.stall_reasons[0].id == "governance_vacuum"
