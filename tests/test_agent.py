@@ -10,7 +10,7 @@ import httpx
 import openai
 import pytest
 from fakes import CutStream, ScriptedChatModel, call_tool, calls_tools, say
-from langchain_core.messages import AIMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import BaseTool, tool
 from openai_server import Cut, ScriptedOpenAIServer, Text, ToolCalls
 from pydantic import BaseModel, Field
@@ -160,7 +160,7 @@ def test_a_tool_loop_hits_the_cap_and_the_model_answers_without_tools() -> None:
     assert final.capped and final.text == "Here is what I found so far [1]."
     assert any(isinstance(e, NoticeEvent) and "3 rounds" in e.text for e in events)
     last_prompt = model.seen[-1][-1]
-    assert isinstance(last_prompt, SystemMessage) and "Do not call any more tools" in str(last_prompt.content)
+    assert isinstance(last_prompt, HumanMessage) and "Do not call any more tools" in str(last_prompt.content)
 
 
 def test_a_model_that_keeps_calling_tools_after_the_cap_is_stopped() -> None:

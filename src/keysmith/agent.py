@@ -107,7 +107,9 @@ def build_agent(
     def call_model(state: AgentState) -> dict[str, Any]:
         prompt: list[BaseMessage] = [SystemMessage(system_prompt), *state["messages"]]
         if _rounds_this_turn(state["messages"]) >= max_tool_rounds:
-            return {"messages": [model.invoke([*prompt, SystemMessage(cap_note)])], "capped": True}
+            # A user-role note, not a second system message: some local servers' chat templates refuse a
+            # system message anywhere but first. It is sent, not stored in the conversation.
+            return {"messages": [model.invoke([*prompt, HumanMessage(cap_note)])], "capped": True}
         return {"messages": [bound.invoke(prompt)], "capped": False}
 
     def after_model(state: AgentState) -> Literal["tools", "repair", "__end__"]:
