@@ -15,12 +15,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.language_models import BaseChatModel
-
-from keysmith.agent import History, build_agent, stream_agent
 from keysmith.answer import Answer, Event, FinalEvent, NoticeEvent
 from keysmith.assessment import AssessmentState
 from keysmith.composer import OFFLINE, Composer
@@ -29,10 +26,15 @@ from keysmith.errors import ConfigError, ProviderError
 from keysmith.finish import finish
 from keysmith.framework import Framework, load_framework
 from keysmith.limits import check_question
-from keysmith.models import StreamCutError, load_chat_model, resolve_model_spec
-from keysmith.prompts import render
 from keysmith.retrieval import Retriever, open_retriever
 from keysmith.tools import Toolbox
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
+
+# The agent and the provider SDKs load only when a model is used: offline answers start seconds sooner.
+History = Sequence["tuple[str, str] | BaseMessage"]
 
 MAX_TOOL_ROUNDS = 6
 CONFIG_KINDS = frozenset({"auth", "not_found", "bad_request"})
@@ -81,6 +83,8 @@ class Assistant:
         self.framework = framework
         self.retriever = retriever
         self.model = model
+        if model is not None and model_spec == OFFLINE:
+            model_spec = f"model:{getattr(model, 'model_name', None) or type(model).__name__}"
         self.mode = model_spec if model is not None else OFFLINE
         self.mode_reason = mode_reason or (
             "No language model: answers are assembled offline from the framework."
@@ -98,6 +102,7 @@ class Assistant:
         answers offline and every answer's notice says what to fix.
         """
         from keysmith.ingest import index_knowledge, marker_path
+        from keysmith.models import load_chat_model, resolve_model_spec
 
         framework = load_framework(settings.framework_dir)
         if not marker_path(settings).exists():
@@ -146,6 +151,10 @@ class Assistant:
     def _stream_model(
         self, model: BaseChatModel, question: str, history: History, toolbox: Toolbox, users: list[str]
     ) -> Iterator[Event]:
+        from keysmith.agent import build_agent, stream_agent
+        from keysmith.models import StreamCutError
+        from keysmith.prompts import render
+
         notices: list[str] = []
         try:
             graph = build_agent(model, toolbox.tools(), render("system"), max_tool_rounds=MAX_TOOL_ROUNDS)
