@@ -152,7 +152,7 @@ class ScriptedOpenAIServer:
 
     def chat_requests(self) -> list[Recorded]:
         """The recorded chat-completion requests."""
-        return [r for r in self.requests if r.path.endswith("/chat/completions")]
+        return [r for r in self.requests if r.path.split("?", 1)[0].endswith("/chat/completions")]
 
     def next_reply(self) -> Reply | None:
         with self._lock:
@@ -234,11 +234,12 @@ def _handler_for(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b"{}"
             body = json.loads(raw or b"{}")
             self._record(body)
-            if self.path == "/api/show":
+            route = self.path.split("?", 1)[0]  # Azure adds ?api-version=...
+            if route == "/api/show":
                 self._ollama_show(body)
-            elif self.path.endswith("/embeddings"):
+            elif route.endswith("/embeddings"):
                 self._embeddings(body)
-            elif self.path.endswith("/chat/completions"):
+            elif route.endswith("/chat/completions"):
                 self._chat(body)
             else:
                 self._json(404, error_body(f"no route {self.path}"))

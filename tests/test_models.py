@@ -164,6 +164,21 @@ def test_azure_model_is_built_with_its_variables(tmp_path: Path) -> None:
     assert model is not None and model.streaming is True  # type: ignore[attr-defined]
 
 
+def test_azure_over_http_uses_the_deployment_key_and_version(
+    tmp_path: Path, openai_server: ScriptedOpenAIServer
+) -> None:
+    openai_server.reply(Text("From Azure."))
+    settings = _settings(
+        tmp_path, azure_endpoint=openai_server.url, azure_api_key="az-key", azure_api_version="2024-10-21"
+    )
+    model = load_chat_model("azure:keysmith-gpt4o", settings)
+    assert model is not None
+    assert model.invoke("hi").text == "From Azure."
+    request = openai_server.chat_requests()[0]
+    assert request.path == "/openai/deployments/keysmith-gpt4o/chat/completions?api-version=2024-10-21"
+    assert request.headers["api-key"] == "az-key"
+
+
 def test_retry_after_headers_are_read() -> None:
     import httpx
 
