@@ -72,3 +72,21 @@ def test_the_coach_prompt_asks_for_every_label() -> None:
     text = render("coach_draft", **_values("coach_draft"))
     for label in ("[framework]", "[client document]", "[score]", "[coach judgment]"):
         assert label in text
+
+
+def test_prompts_name_only_tools_the_toolbox_has() -> None:
+    import re
+
+    from keysmith.config import Settings
+    from keysmith.framework import load_framework
+    from keysmith.tools import Toolbox
+
+    framework = load_framework(Settings.from_env({}).framework_dir)
+    tools = set(Toolbox(framework, None).names)  # type: ignore[arg-type]  # no search runs here
+    every: set[str] = set()
+    for name in EXPECTED:
+        text = render(name, **_values(name))
+        named = set(re.findall(r"`([a-z]+_[a-z_]+)`", text))
+        assert named <= tools, (name, named - tools)
+        every |= named
+    assert {"search_framework", "read_story", "score_assessment", "record_assessment_answer"} <= every
