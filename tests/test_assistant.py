@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fakes import CutStream, ScriptedChatModel, call_tool, say
 from langchain_core.messages import ToolMessage
+from openai_server import Cut, ScriptedOpenAIServer, Status, Text, ToolCalls
 
 from keysmith.answer import Answer, Event, FinalEvent, NoticeEvent, TokenEvent, ToolEndEvent, ToolStartEvent
 from keysmith.assistant import Assistant
@@ -202,3 +203,82 @@ def test_from_settings_indexes_when_missing_and_degrades_to_offline(tmp_path: Pa
     answer = assistant.ask("What is the Zoom Level Problem?")
     assert answer.notice is not None and "OPENAI_API_KEY" in answer.notice
     assert answer.citations
+
+
+# --- the real openai SDK over real HTTP, against the scripted OpenAI-protocol server -----------------------
+
+
+def http_assistant(indexed_settings: Settings, server: ScriptedOpenAIServer) -> Assistant:
+    settings = dataclasses.replace(
+        indexed_settings,
+        model="openai:gpt-test",
+        openai_api_key="sk-test",
+        openai_base_url=server.base_url,
+        max_retries=0,
+        request_timeout=10.0,
+    )
+    return Assistant.from_settings(settings)
+
+
+def test_over_http_the_agent_calls_tools_and_the_guards_run(
+    indexed_settings: Settings, openai_server: ScriptedOpenAIServer
+) -> None:
+    openai_server.reply(
+        ToolCalls([("search_framework", {"query": "governance vacuum at scale"})]),
+        Text("Nobody owns the AI once it leaves the pilot [1]. Your governance score is 99 out of 100."),
+    )
+    assistant = http_assistant(indexed_settings, openai_server)
+    assert assistant.mode == "openai:gpt-test"
+    answer = assistant.ask("Why does nobody own our AI after the pilot?")
+    assert answer.answer == "Nobody owns the AI once it leaves the pilot [1]."
+    assert answer.citations[0].id.startswith("governance-vacuum#")
+    assert answer.notice is not None and "1 sentence was removed" in answer.notice
+    second = openai_server.chat_requests()[1].body
+    assert {t["function"]["name"] for t in second["tools"]} == {
+        "search_framework",
+        "read_story",
+        "explain_stall_reason",
+        "list_archetypes",
+        "describe_archetype",
+        "score_assessment",
+        "what_if",
+        "next_assessment_question",
+        "record_assessment_answer",
+    }
+    assert second["messages"][0]["role"] == "system"
+    assert second["messages"][-1]["role"] == "tool" and '<passage n="1"' in second["messages"][-1]["content"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "mode", "says"),
+    [
+        (Status(500, {"error": {"message": "boom"}}), "offline (fallback: server)", "failed"),
+        (
+            Status(401, {"error": {"message": "bad key", "code": "invalid_api_key"}}),
+            "offline (fallback: auth)",
+            "check OPENAI_API_KEY",
+        ),
+        (
+            Status(404, {"error": {"message": "no such model", "code": "model_not_found"}}),
+            "offline (fallback: not_found)",
+            "check KEYSMITH_MODEL",
+        ),
+    ],
+)
+def test_over_http_a_failing_server_falls_back(
+    indexed_settings: Settings, openai_server: ScriptedOpenAIServer, reply: Status, mode: str, says: str
+) -> None:
+    openai_server.reply(reply)
+    answer = http_assistant(indexed_settings, openai_server).ask("What is HD Vision?")
+    assert answer.mode == mode
+    assert answer.notice is not None and says in answer.notice
+    assert answer.citations and answer.citations[0].id.startswith("hd-vision#")
+
+
+def test_over_http_a_cut_stream_is_marked_incomplete(
+    indexed_settings: Settings, openai_server: ScriptedOpenAIServer
+) -> None:
+    openai_server.reply(Cut("HD Vision means mapping every variable"))
+    answer = http_assistant(indexed_settings, openai_server).ask("What is HD Vision?")
+    assert answer.incomplete and answer.mode == "offline (fallback: stream_cut)"
+    assert answer.answer.startswith("HD Vision means mapping every variable …")
