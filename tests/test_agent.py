@@ -166,9 +166,14 @@ def test_a_tool_loop_hits_the_cap_and_the_model_answers_without_tools() -> None:
 def test_a_model_that_keeps_calling_tools_after_the_cap_is_stopped() -> None:
     looping = [call_tool("search_framework", {"query": f"try {n}"}) for n in range(5)]
     model = ScriptedChatModel.of(*looping)
-    events = _run(model, max_tool_rounds=2)
+    events: list[Event] = []
+    with pytest.raises(ProviderError) as caught:  # it never wrote an answer: the caller falls back
+        for event in stream_agent(build_agent(model, TOOLS, "S", max_tool_rounds=2), "why?"):
+            events.append(event)
+    assert caught.value.kind == "empty_answer"
     assert len([e for e in events if isinstance(e, ToolEndEvent)]) == 2
-    assert model.calls == 3 and _final(events).capped
+    assert model.calls == 3
+    assert len(model.script) == 2  # the capped call's tool request was not run, nor the model called again
 
 
 def test_parallel_tool_calls_each_get_start_and_end_events() -> None:
@@ -231,6 +236,13 @@ def test_a_stream_cut_mid_answer_keeps_the_partial_text() -> None:
     assert caught.value.partial_text == "The main reason is governance"
     assert caught.value.kind == "stream_cut"
     assert "".join(e.text for e in seen if isinstance(e, TokenEvent)) == "The main reason is governance"
+
+
+def test_an_empty_final_answer_is_a_provider_failure() -> None:
+    model = ScriptedChatModel.of(call_tool("search_framework", {"query": "x"}), say(""))
+    with pytest.raises(ProviderError) as caught:
+        _run(model)
+    assert caught.value.kind == "empty_answer"
 
 
 def test_history_becomes_messages_and_bad_roles_are_named() -> None:

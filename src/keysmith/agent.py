@@ -226,8 +226,8 @@ def stream_agent(
     """Run `graph` on `question` after `history`, yielding events and finally one `FinalEvent(text)`.
 
     `spec` (the KEYSMITH_MODEL value) lets provider error messages name the right variable. Raises
-    `ProviderError` (or `StreamCutError` with `partial_text` when answer text had already streamed);
-    other errors propagate unchanged.
+    `ProviderError` (or `StreamCutError` with `partial_text` when answer text had already streamed, or
+    kind `empty_answer` when the model ended with no text); other errors propagate unchanged.
     """
     tracker = _StreamTracker()
     inputs = {"messages": to_messages(history, question)}
@@ -248,6 +248,11 @@ def stream_agent(
         if partial and error.kind in ("connection", "timeout", "server", "unknown"):
             raise StreamCutError(f"The answer was cut off mid-stream: {error}", partial) from exc
         raise error from exc
+    if not tracker.final_text.strip():
+        # Small local models sometimes end with no text at all; the caller's fallback beats an empty reply.
+        raise ProviderError(
+            "The language model returned an empty answer.", retryable=True, kind="empty_answer"
+        )
     if tracker.capped:
         yield NoticeEvent(
             f"I stopped looking things up after {tracker.rounds} rounds of tool calls; "
