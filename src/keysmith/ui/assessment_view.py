@@ -33,7 +33,6 @@ BUTTONS: tuple[tuple[str, Any], ...] = (
 
 def render_page(res: Resources) -> None:
     """The current question, or the score card when every question is answered and none is open."""
-    st.header("Self-assessment")
     current = load(res)
     _flash()
     question = machine.current_question(current)

@@ -32,7 +32,6 @@ EXAMPLES = (
 
 def render_page(res: Resources) -> None:
     """History, then the input; a queued question (example, follow-up, retry) is asked on this run."""
-    st.header("Diagnose my pilot")
     ws = sessions.workspace(res)
     session_id = sessions.current(res, STORE_MODE)
     messages = res.store.list_messages(ws.id, session_id) if session_id else []

@@ -20,7 +20,6 @@ from keysmith.ui.state import Resources
 
 def render_page(res: Resources) -> None:
     """Workspace management on top, then the client's material in tabs."""
-    st.header("Coach")
     ws = sessions.workspace(res)
     _manage_workspaces(res, ws)
     st.subheader(f"Client: {ws.name}")

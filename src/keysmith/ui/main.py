@@ -1,7 +1,10 @@
 """Page set-up, the sidebar (mode switch, workspace, sessions, model badge) and the mode dispatch.
 
-A configuration or start-up failure (bad .env value, unreachable database or index) is shown as one plain
-sentence with what to do, never a traceback.
+The page shell (title, mode switch, the mode's heading) is drawn before the heavy resources load, so a
+cold start shows the page at once with a spinner instead of a blank tab; the page modules are imported
+only when their mode is shown (the PDF and chart libraries stay out of the chat's start-up). A
+configuration or start-up failure (bad .env value, unreachable database or index) is one plain sentence
+with what to do, never a traceback.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from keysmith.errors import KeysmithError
-from keysmith.ui import assessment_view, chat, coach, sessions, state
+from keysmith.ui import sessions, state
 from keysmith.ui.state import Resources
 
 _OFFLINE_HINT = (
@@ -21,15 +24,23 @@ _OFFLINE_HINT = (
 def main() -> None:
     """Render the app for one rerun."""
     st.set_page_config(page_title="Keysmith", page_icon=":material/key:", layout="wide")
+    with st.sidebar:
+        st.title("Keysmith")
+        st.caption("Your AI pilot worked. The rollout stalled. Why?")
+        badge_slot = st.container()
+    heading = st.empty()  # the mode's heading, drawn now and corrected once the URL has been read
+    heading.header(str(st.session_state.get(state.MODE, state.MODES[0])))
     try:
-        res = state.resources()
+        with st.spinner("Starting Keysmith: loading the framework and the knowledge index…"):
+            res = state.resources()
+        sessions.restore_from_url(res)
     except KeysmithError as exc:
         st.title("Keysmith")
         st.error(f"Keysmith could not start: {exc}")
         st.info("If the knowledge index is missing, run `keysmith index` (or `make run`), then reload.")
         return
-    sessions.restore_from_url(res)
-    mode = _sidebar(res)
+    mode = _sidebar(res, badge_slot)
+    heading.header(mode)
     try:
         _dispatch(res, mode)
     except KeysmithError as exc:  # store or index trouble mid-page: plain words, the page stays usable
@@ -37,19 +48,24 @@ def main() -> None:
 
 
 def _dispatch(res: Resources, mode: str) -> None:
+    # Imported here on purpose: each mode pays only for its own libraries (see the module docstring).
     if mode == state.MODES[0]:
+        from keysmith.ui import chat
+
         chat.render_page(res)
     elif mode == state.MODES[1]:
+        from keysmith.ui import assessment_view
+
         assessment_view.render_page(res)
     else:
+        from keysmith.ui import coach
+
         coach.render_page(res)
 
 
-def _sidebar(res: Resources) -> str:
-    """Title, mode switch, model badge, workspace picker and the session list; returns the chosen mode."""
-    with st.sidebar:
-        st.title("Keysmith")
-        st.caption("Your AI pilot worked. The rollout stalled. Why?")
+def _sidebar(res: Resources, slot: st.delta_generator.DeltaGenerator) -> str:
+    """Mode switch, model badge, workspace picker and the session list; returns the chosen mode."""
+    with slot:
         mode = str(st.radio("Mode", state.MODES, key=state.MODE))
         badge(res)
         ws = _workspace_picker(res)

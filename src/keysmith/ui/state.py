@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from keysmith.assistant import Assistant
 from keysmith.config import Settings
-from keysmith.framework import Framework
 from keysmith.limits import RateLimiter
-from keysmith.retrieval import Retriever
-from keysmith.store import Store
+
+if TYPE_CHECKING:  # the heavy modules are imported when first built, so the page shell draws at once
+    from keysmith.assistant import Assistant
+    from keysmith.framework import Framework
+    from keysmith.retrieval import Retriever
+    from keysmith.store import Store
 
 # Session-state keys (one place, so modules cannot drift apart on spelling).
 MODE = "mode"
@@ -56,6 +58,8 @@ def _key(settings: Settings) -> str:
 @st.cache_resource(show_spinner=False)
 def _store(url_key: str, _settings: Settings) -> Store:
     # The URL may hold a password, so the cache key is the settings key, not the URL itself.
+    from keysmith.store import Store
+
     _settings.data_dir.mkdir(parents=True, exist_ok=True)
     return Store.from_settings(_settings)
 
@@ -65,9 +69,11 @@ def _limiter(key: str, per_minute: int) -> RateLimiter:
     return RateLimiter(per_minute)
 
 
-@st.cache_resource(show_spinner="Starting Keysmith (loading the framework and the knowledge index)…")
+@st.cache_resource(show_spinner=False)
 def _assistant(key: str, _settings: Settings) -> Assistant:
     # The assistant owns the framework and the retriever; the pages reuse them (one embedding model).
+    from keysmith.assistant import Assistant
+
     return Assistant.from_settings(_settings)
 
 

@@ -1,0 +1,202 @@
+"""App cold start: process start to first rendered page, and the first answer, in a real browser.
+
+Measured in one run, each side a fresh `streamlit run` process on a free port, driven by Playwright in
+Debian's Chromium (the browser is launched before the clock starts, so its own start is not counted):
+- keysmith: `app.py` with a persistent index already built (what `make run` gives after the first time);
+  page drawn = Popen until the "Diagnose my pilot" heading shows (the shell draws before the heavy
+  resources load); ready to ask = until the chat input is there; first answer = Enter until the first cited
+  source is shown; second visitor = a new tab on the running process (cached resources are reused);
+- baseline "re-embed on start": the same app over an empty data dir, so the assistant embeds the whole
+  knowledge base before the chat input appears (what an app without a persistent index pays every start);
+- floor: a bare one-line Streamlit page (what Streamlit itself costs).
+Without /usr/bin/chromium the result says so (`skipped`) instead of inventing numbers.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+QUESTION = "Our invoice AI pilot was great, but the rollout to 12 regions has stalled for 6 months. Why?"
+BARE_APP = 'import streamlit as st\nst.header("Diagnose my pilot")\n'
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _healthy(url: str, proc: subprocess.Popen[bytes], limit: float = 300.0) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} not healthy after {limit:.0f} s")
+
+
+@contextmanager
+def _server(app: Path, data_dir: Path) -> Iterator[tuple[str, float]]:
+    """Start streamlit; yields (url, perf_counter at Popen). Stopped on exit."""
+    env = {**os.environ, "KEYSMITH_DATA_DIR": str(data_dir), "KEYSMITH_MODEL": "offline"}
+    port = _free_port()
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", "127.0.0.1"]
+    command += [
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _healthy(url, proc)
+        yield url, started
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _first_page(browser: Any, url: str, started: float) -> tuple[Any, float, float]:
+    """(page, seconds until the heading is drawn, seconds until the chat input is there to type in)."""
+    page = browser.new_page()
+    page.set_default_timeout(300_000)
+    page.goto(url)
+    page.get_by_role("heading", name="Diagnose my pilot").wait_for()
+    drawn = time.perf_counter() - started
+    page.get_by_test_id("stChatInputTextArea").wait_for()
+    return page, drawn, time.perf_counter() - started
+
+
+def _first_answer(page: Any) -> float:
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(QUESTION)
+    clicked = time.perf_counter()
+    box.press("Enter")
+    page.get_by_test_id("stExpander").filter(has_text="[1] ").first.wait_for()
+    return time.perf_counter() - clicked
+
+
+def _keysmith(browser: Any, data_dir: Path) -> dict[str, float]:
+    with _server(ROOT / "app.py", data_dir) as (url, started):
+        page, drawn, ready = _first_page(browser, url, started)
+        first_answer = _first_answer(page)
+        _, _, second_visitor = _first_page(browser, url, time.perf_counter())
+    return {
+        "first_page_drawn_s": drawn,
+        "ready_to_ask_s": ready,
+        "first_answer_s": first_answer,
+        "second_visitor_ready_s": second_visitor,
+    }
+
+
+def _ready(browser: Any, app: Path, data_dir: Path, chat: bool = True) -> float:
+    """Seconds from Popen until the chat input is there (`chat=False`: until the heading is drawn)."""
+    with _server(app, data_dir) as (url, started):
+        if chat:
+            return _first_page(browser, url, started)[2]
+        page = browser.new_page()
+        page.goto(url)
+        page.get_by_role("heading", name="Diagnose my pilot").wait_for()
+        return time.perf_counter() - started
+
+
+def _measure(browser: Any, scratch: Path) -> dict[str, Any]:
+    from keysmith.config import Settings
+    from keysmith.ingest import index_knowledge
+
+    indexed = scratch / "indexed"
+    index_knowledge(Settings.from_env({"KEYSMITH_DATA_DIR": str(indexed), "KEYSMITH_MODEL": "offline"}))
+    keysmith = _keysmith(browser, indexed)
+    naive = _ready(browser, ROOT / "app.py", scratch / "empty")
+    bare = scratch / "bare_app.py"
+    bare.write_text(BARE_APP, encoding="utf-8")
+    floor = _ready(browser, bare, scratch / "bare-data", chat=False)
+    details = {k: round(v, 2) for k, v in keysmith.items()}
+    details |= {"reembed_ready_to_ask_s": round(naive, 2), "bare_streamlit_first_page_s": round(floor, 2)}
+    comparisons = [
+        _compare(
+            "app ready to ask (process start)",
+            details["ready_to_ask_s"],
+            details["reembed_ready_to_ask_s"],
+            "same app re-embedding the knowledge on start",
+        ),
+        _compare(
+            "app first page drawn (process start)",
+            details["first_page_drawn_s"],
+            details["bare_streamlit_first_page_s"],
+            "one-line Streamlit page (floor)",
+        ),
+        _compare(
+            "second visitor ready to ask (warm process)",
+            details["second_visitor_ready_s"],
+            details["ready_to_ask_s"],
+            "first visitor (cold process)",
+        ),
+    ]
+    return {"comparisons": comparisons, **details}
+
+
+def _compare(name: str, keysmith: float, baseline: float, baseline_name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "unit": "s",
+        "keysmith": keysmith,
+        "baseline": baseline,
+        "baseline_name": baseline_name,
+    }
+
+
+def run() -> dict[str, Any]:
+    """Cold-start timings (see the module docstring); `skipped` when Chromium is not installed."""
+    if not CHROMIUM.exists():
+        return {
+            "skipped": "Chromium not found at /usr/bin/chromium: install it with `apt-get install chromium`"
+        }
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="keysmith-coldstart-") as tmp, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            return _measure(browser, Path(tmp))
+        finally:
+            browser.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import json
+
+    print(json.dumps(run(), indent=2))
