@@ -158,7 +158,12 @@ def read_page(file: Path, relative_to: Path) -> Page:
         raw = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise IngestError(f"{name}: cannot read the file: {exc}") from None
-    return parse_page(raw, name)
+    page = parse_page(raw, name)
+    if page.id != file.stem:  # ids are cited as `<file stem>#...`: the two must agree
+        raise IngestError(
+            f"{name}: front matter: id: expected {file.stem!r} (the file name), got {page.id!r}"
+        )
+    return page
 
 
 def sections(body: str) -> list[tuple[list[str], str]]:
@@ -226,13 +231,7 @@ def chunk_page(page: Page) -> list[Chunk]:
 
 
 def load_pages(directory: Path) -> list[Page]:
-    """Every `*.md` page directly in `directory` (not `framework/`), validated; duplicate ids are an error."""
-    pages = [read_page(f, directory) for f in sorted(directory.glob("*.md")) if f.name.lower() != "readme.md"]
-    owners: dict[str, str] = {}
-    for page in pages:
-        if page.id in owners:
-            raise IngestError(
-                f"{page.path}: front matter: id {page.id!r} is already used by {owners[page.id]}"
-            )
-        owners[page.id] = page.path
-    return pages
+    """Every `*.md` page directly in `directory` (not `framework/`), validated, in file-name order.
+
+    Ids are unique because each must equal its file name (see `read_page`)."""
+    return [read_page(f, directory) for f in sorted(directory.glob("*.md")) if f.name.lower() != "readme.md"]
