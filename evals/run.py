@@ -83,7 +83,7 @@ def make_ask(settings: Settings, framework: Framework, retriever: Retriever, spe
         if model is not None:
             raise
         return _composer_ask(framework, retriever)
-    assistant = Assistant(settings, framework, retriever, model=model)
+    assistant = Assistant(settings, framework, retriever, model=model, model_spec=spec)
     return lambda question: assistant.ask(question)
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from openai_server import ScriptedOpenAIServer, Text, ToolCalls
 
 from evals import run as runner
 from keysmith.config import Settings
@@ -33,9 +35,14 @@ REQUIRED = {
 
 
 @pytest.fixture(scope="module")
-def offline_run(tmp_path_factory: pytest.TempPathFactory) -> runner.EvalRun:
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A fresh data dir (the first run indexes it; later runs find it up to date)."""
     data_dir = tmp_path_factory.mktemp("eval-data")
-    settings = Settings(knowledge_dir=ROOT / "knowledge", data_dir=data_dir, model="offline")
+    return Settings(knowledge_dir=ROOT / "knowledge", data_dir=data_dir, model="offline")
+
+
+@pytest.fixture(scope="module")
+def offline_run(settings: Settings) -> runner.EvalRun:
     return runner.run_evals(settings, model_spec="offline")
 
 
@@ -98,3 +105,49 @@ def test_an_unknown_suite_is_refused_with_its_name() -> None:
     settings = Settings(knowledge_dir=ROOT / "knowledge", data_dir=ROOT / "data", model="offline")
     with pytest.raises(ValueError, match="'speed'"):
         runner.run_evals(settings, suites=("speed",), model_spec="offline")
+
+
+STORY = "Legal froze our AI rollout: nobody owns the model and there are no rules for incidents."
+
+
+def test_the_same_suites_grade_a_model_answering_over_http(
+    settings: Settings, openai_server: ScriptedOpenAIServer, tmp_path: Path
+) -> None:
+    datasets = tmp_path / "datasets"
+    datasets.mkdir()
+    scenario = {
+        "id": "s1",
+        "story": STORY,
+        "stall_reasons": ["governance_vacuum"],
+        "archetypes": ["risk_management"],
+    }
+    cases = [
+        {"id": "x1", "kind": "off_topic", "expect": "abstain", "question": "Best pizza in Rome?"},
+        {"id": "c1", "kind": "control", "expect": "answer", "question": "What is the Zoom Level Problem?"},
+    ]
+    (datasets / "scenarios.yaml").write_text(yaml.safe_dump({"scenarios": [scenario]}), encoding="utf-8")
+    (datasets / "abstention.yaml").write_text(yaml.safe_dump({"cases": cases}), encoding="utf-8")
+    openai_server.reply(
+        ToolCalls([("read_story", {"text": STORY})]),
+        ToolCalls([("search_framework", {"query": "nobody owns the model"})]),
+        Text(
+            "This is a Governance Vacuum [1]; start with Risk Management. 40% of rollouts fail this way [1]."
+        ),
+        Text("That is outside what Keysmith covers."),
+        ToolCalls([("search_framework", {"query": "Zoom Level Problem"})]),
+        Text("The Zoom Level Problem: the pilot never looked past one team [1]."),
+    )
+    spec = f"openai-compatible:fake-model@{openai_server.base_url}"
+    suites = ("scenarios", "abstention", "numbers", "citations")
+    summary = runner.run_evals(settings, suites, model_spec=spec, datasets=datasets).summary
+    assert summary["mode"] == spec
+    modes = summary["answer_modes"]  # every answer came from the model, none from the offline fallback
+    assert sum(modes.values()) == 3 and not any(mode.startswith("offline") for mode in modes), modes
+    assert summary["suites"]["scenarios"]["stall_reason_recall"] == 1.0
+    assert summary["suites"]["scenarios"]["archetype_precision"] == 1.0
+    assert summary["suites"]["abstention"]["accuracy"] == 1.0
+    assert summary["suites"]["abstention"]["false_abstention_rate"] == 0.0
+    # The invented "40%" sentence was dropped by the answer guards, so every number left is supported.
+    assert summary["suites"]["numbers"]["consistency"] == 1.0
+    assert summary["suites"]["citations"]["validity"] == 1.0
+    assert summary["suites"]["citations"]["items_checked"] >= 4
