@@ -22,23 +22,24 @@ def register(sub: Any) -> None:
 
 
 class ProgressBar:
-    """A one-line progress bar on a terminal stream (stderr, so stdout stays clean for the summary)."""
+    """Embedding progress on stderr (stdout stays clean for the summary): a redrawn bar on a terminal,
+    one final line in a log."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
-        self.drawn = False
+        self._live = stream.isatty()
+        self._last = ""
 
     def __call__(self, done: int, total: int) -> None:
         filled = BAR_WIDTH * done // max(total, 1)
-        self._stream.write(
-            f"\rembedding [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{total} sections"
-        )
-        self._stream.flush()
-        self.drawn = True
+        self._last = f"embedding [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{total} sections"
+        if self._live:
+            self._stream.write(f"\r{self._last}")
+            self._stream.flush()
 
     def finish(self) -> None:
-        if self.drawn:
-            self._stream.write("\n")
+        if self._last:
+            self._stream.write("\n" if self._live else f"{self._last}\n")
             self._stream.flush()
 
 
