@@ -13,8 +13,8 @@
 `stream_agent` runs the graph and yields `TokenEvent` / `ToolStartEvent` / `ToolEndEvent` / `NoticeEvent`
 and one `FinalEvent` with the raw final text (the guards and sanitising run in the caller). Provider failures
 are raised as `ProviderError` (kind `empty_answer` when the model ends with no text); a stream that breaks
-after some answer text raises `StreamCutError` carrying the partial text. Tokens streamed in a turn that then calls tools are the model's preamble: a UI may clear
-them when the `ToolStartEvent` arrives.
+after some answer text raises `StreamCutError` carrying the partial text. Tokens streamed in a turn that
+then calls tools are the model's preamble: a UI may clear them when the `ToolStartEvent` arrives.
 """
 
 from __future__ import annotations
