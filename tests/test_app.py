@@ -267,3 +267,38 @@ def test_bad_configuration_is_one_plain_sentence(env: Path, monkeypatch: pytest.
     assert [e.value for e in at.error] == [
         "Keysmith could not start: KEYSMITH_TIMEOUT: expected a number, got 'soon'"
     ]
+
+
+def test_coach_mode_and_workspace_survive_a_refresh(env: Path) -> None:
+    first = _new_client(_app(), "Refresh client")
+    assert first.query_params["mode"] == "coach"
+    again = _app(ws=first.query_params["ws"], mode="coach")
+    assert again.sidebar.radio(key="mode").value == "Coach"
+    assert "Client: Refresh client" in [s.value for s in again.subheader]
+
+
+def test_an_over_long_question_is_refused_and_kept_on_screen(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KEYSMITH_MAX_QUESTION_CHARS", "40")
+    at = _app()
+    at.chat_input[0].set_value(QUESTION).run()
+    assert any("the limit is 40" in e.value for e in at.error)
+    assert [t.value for t in at.text_area] == [QUESTION]
+
+
+def test_a_client_document_is_cited_only_in_its_own_workspace(env: Path) -> None:
+    question = "What does the Fabrikam status report say about the invoice model owner?"
+    at = _new_client(_app(), "Fabrikam")
+    text = b"# Fabrikam status\n\nThe invoice model has had no owner in operations since March.\n"
+    at.file_uploader[0].set_value(("fabrikam-status.md", text, "text/markdown"))
+    at.run()
+    next(b for b in at.button if b.label == "Index document").click().run()
+    _mode(at, "Diagnose my pilot")
+    at.chat_input[0].set_value(question).run()
+    assert any("client document" in e.label for e in at.expander), [e.label for e in at.expander]
+    other = _new_client(_app(), "Contoso")
+    _mode(other, "Diagnose my pilot")
+    other.chat_input[0].set_value(question).run()
+    assert not any("client document" in e.label for e in other.expander)
+    assert "no owner in operations" not in _texts(other)

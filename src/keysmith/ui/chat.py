@@ -114,6 +114,8 @@ def _ask(res: Resources, raw: str, retry: bool) -> None:
         res.limiter.check(state.tab_id())
     except KeysmithError as exc:
         st.error(str(exc))
+        # The chat box has already cleared: keep the user's words on screen so nothing typed is lost.
+        st.text_area("Your question (copy it, shorten or edit it, and send it again)", value=raw)
         return
     ws_id = sessions.workspace(res).id
     session_id = sessions.ensure(res, STORE_MODE, title=question)
@@ -126,7 +128,7 @@ def _ask(res: Resources, raw: str, retry: bool) -> None:
     else:
         history_for_model = history[:-1] if history and history[-1][0] == "user" else history
     with st.chat_message("assistant"):
-        answer, partial = _stream(res, question, history_for_model)
+        answer, partial = _stream(res, question, history_for_model, ws_id)
     _save(res, ws_id, session_id, answer, partial)
     st.rerun()
 
@@ -153,13 +155,16 @@ def _save(res: Resources, ws_id: str, session_id: str, answer: Answer | None, pa
     extras[stored.id] = {"notice": answer.notice, "follow_ups": list(answer.follow_ups)}
 
 
-def _stream(res: Resources, question: str, history: list[tuple[str, str]]) -> tuple[Answer | None, str]:
+def _stream(
+    res: Resources, question: str, history: list[tuple[str, str]], workspace_id: str
+) -> tuple[Answer | None, str]:
     """Show the stream live. Returns (answer, partial text); the answer is None if the stream broke."""
     status = st.status("Looking through the framework…", expanded=False)
     placeholder = st.empty()
     text, steps = "", 0
     try:
-        for event in res.assistant.stream(question, history=history):
+        # The workspace lets the search cite this client's own documents (and only this client's).
+        for event in res.assistant.stream(question, history=history, workspace_id=workspace_id):
             if isinstance(event, TokenEvent):
                 text += event.text
                 placeholder.markdown(clean_markdown(text) + " ▌")

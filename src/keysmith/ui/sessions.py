@@ -1,9 +1,9 @@
 """Which workspace and which session the tab is on, kept in the URL so a refresh resumes where it was.
 
-`?ws=<workspace id>&session=<session id>` is written whenever they change; on a fresh tab (refresh, restart,
-bookmark) they are read back and checked against the store, falling back to the default workspace when the ids
-no longer exist. Sessions are created lazily (on the first question or answer), so browsing never litters the
-store with empty conversations.
+`?ws=<workspace id>&session=<session id>` (coach mode: `&mode=coach`) is written whenever they change; on
+a fresh tab (refresh, restart, bookmark) they are read back and checked against the store, falling back to
+the default workspace when the ids no longer exist. Sessions are created lazily (on the first question or
+answer), so browsing never litters the store with empty conversations.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ def restore_from_url(res: Resources) -> None:
     if workspace_id:
         with contextlib.suppress(KeysmithError):
             st.session_state[state.WORKSPACE_ID] = res.store.get_workspace(workspace_id).id
+    if st.query_params.get("mode") == "coach":
+        st.session_state[state.MODE] = state.MODES[2]
 
 
 def _adopt(found: Session) -> None:
@@ -106,8 +108,10 @@ def select(store_mode: str, session_id: str | None, workspace_id: str) -> None:
 
 
 def sync_url(workspace_id: str, session_id: str | None) -> None:
-    """Write `ws` and `session` into the query string (only when they change, to avoid needless reruns)."""
+    """Write `ws`, `session` (and `mode=coach`, the one mode without sessions) into the query string."""
     wanted = {"ws": workspace_id, **({"session": session_id} if session_id else {})}
+    if st.session_state.get(state.MODE) == state.MODES[2]:
+        wanted["mode"] = "coach"
     if dict(st.query_params) != wanted:
         st.query_params.from_dict(wanted)
 
