@@ -16,7 +16,7 @@ from keysmith.ui import sessions, state
 from keysmith.ui.state import Resources
 
 _OFFLINE_HINT = (
-    "Offline: answers are assembled from the framework's passages. To connect a model, set `KEYSMITH_MODEL` "
+    "To connect a model, set `KEYSMITH_MODEL` "
     "(e.g. `openai:gpt-4o-mini`) or `OPENAI_API_KEY` in `.env` and restart."
 )
 
