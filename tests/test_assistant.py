@@ -10,12 +10,14 @@ from fakes import CutStream, ScriptedChatModel, call_tool, say
 from langchain_core.messages import ToolMessage
 from openai_server import Cut, ScriptedOpenAIServer, Status, Text, ToolCalls
 
+from keysmith import assessment
 from keysmith.answer import Answer, Event, FinalEvent, NoticeEvent, TokenEvent, ToolEndEvent, ToolStartEvent
 from keysmith.assistant import Assistant
 from keysmith.config import Settings
 from keysmith.errors import InputLimitError, ProviderError
 from keysmith.framework import Framework, load_framework
 from keysmith.retrieval import Retriever, open_retriever
+from keysmith.tools import Toolbox
 
 SPEC = "openai:scripted"
 SEARCH = call_tool("search_framework", {"query": "governance vacuum at scale"})
@@ -165,6 +167,22 @@ def test_stream_cut_keeps_the_partial_text(
     assert "**Keysmith's offline answer:**" in answer.answer
     assert answer.notice is not None and "cut off" in answer.notice
     assert answer.citations  # the composer's part is cited
+
+
+def test_the_caller_can_keep_the_assessment_state(
+    indexed_settings: Settings, framework: Framework, retriever: Retriever
+) -> None:
+    model = ScriptedChatModel.of(
+        call_tool("record_assessment_answer", {"variable_id": "technology_fit", "value": 4}),
+        say("Recorded technology fit as 4. Next: can your own people run it?"),
+    )
+    toolbox = Toolbox(framework, retriever)
+    answer = assistant_with(indexed_settings, framework, retriever, model).ask(
+        "It works well, a 4.", toolbox=toolbox
+    )
+    assert answer.notice is None
+    assert toolbox.assessment_state is not None
+    assert assessment.answers(toolbox.assessment_state) == {"technology_fit": 4}
 
 
 def test_other_errors_surface(indexed_settings: Settings, framework: Framework, retriever: Retriever) -> None:

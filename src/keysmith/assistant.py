@@ -132,14 +132,18 @@ class Assistant:
         *,
         workspace_id: str | None = None,
         assessment_state: AssessmentState | None = None,
+        toolbox: Toolbox | None = None,
     ) -> Iterator[Event]:
         """Events for one turn; the last is a `FinalEvent` carrying the `Answer`.
 
         `workspace_id` lets the search see that coach workspace's client documents; `assessment_state` is
-        the conversation's assessment, which the assessment tools read and advance.
+        the conversation's assessment, which the assessment tools read and advance. A caller that wants the
+        advanced state (or the turn's calls and passages) passes its own fresh `toolbox` and reads
+        `toolbox.assessment_state` afterwards; it then sets the workspace and the state itself.
         """
         text = check_question(question, self.settings.max_question_chars)
-        toolbox = Toolbox(self.framework, self.retriever, assessment_state, workspace_id)
+        if toolbox is None:
+            toolbox = Toolbox(self.framework, self.retriever, assessment_state, workspace_id)
         users = _user_texts(history)
         if self.model is None:
             answer = self.composer.answer(text, toolbox, users)
