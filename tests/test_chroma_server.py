@@ -47,8 +47,9 @@ def _answers(port: int) -> bool:
 
 
 @pytest.fixture
-def chroma_server(tmp_path: Path) -> Iterator[int]:
-    """Start `chroma run` on a free port with its own data folder; yield the port; stop it afterwards."""
+def chroma_server(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """Start `chroma run` on a free port with its own data folder; yield the process (its port is in
+    `process.args[-1]`); stop it afterwards."""
     executable = _chroma_executable()
     if executable is None:
         _unavailable("the `chroma` executable was not found")
@@ -76,7 +77,7 @@ def chroma_server(tmp_path: Path) -> Iterator[int]:
                 tail = (tmp_path / "chroma.log").read_text(encoding="utf-8")[-500:]
                 _unavailable(f"`chroma run` did not answer on port {port}: {tail}")
             time.sleep(0.2)
-        yield port
+        yield process
     finally:
         process.terminate()
         try:
@@ -92,8 +93,14 @@ def _server_settings(tmp_path: Path, port: int) -> Settings:
     return settings_for(knowledge, tmp_path / "data", chroma_host="127.0.0.1", chroma_port=port)
 
 
-def test_index_and_search_through_a_chroma_server(tmp_path: Path, chroma_server: int) -> None:
-    settings = _server_settings(tmp_path, chroma_server)
+def _port(server: subprocess.Popen[bytes]) -> int:
+    return int(server.args[-1])  # type: ignore[index]
+
+
+def test_index_and_search_through_a_chroma_server(
+    tmp_path: Path, chroma_server: subprocess.Popen[bytes]
+) -> None:
+    settings = _server_settings(tmp_path, _port(chroma_server))
     counting = CountingFunction()
     first = index_knowledge(settings, function=counting)
     assert (first.added, first.unchanged) == (4, 0)
@@ -110,7 +117,23 @@ def test_index_and_search_through_a_chroma_server(tmp_path: Path, chroma_server:
     assert not (tmp_path / "data" / "index" / "chroma.sqlite3").exists()  # nothing stored locally
 
 
-def test_a_stopped_server_is_a_plain_retrieval_error(tmp_path: Path) -> None:
+def test_a_server_that_goes_away_is_a_plain_retrieval_error(
+    tmp_path: Path, chroma_server: subprocess.Popen[bytes]
+) -> None:
+    settings = _server_settings(tmp_path, _port(chroma_server))
+    index_knowledge(settings, function=CountingFunction())
+    retriever = open_retriever(settings)
+    assert not retriever.search("who owns the AI?").abstained
+    chroma_server.terminate()
+    chroma_server.wait(timeout=15)
+    with pytest.raises(
+        RetrievalError, match=r"Chroma server at 127\.0\.0\.1:\d+ \(is it running\?"
+    ) as caught:
+        retriever.search("who owns the AI?")
+    assert "\n" not in str(caught.value) and "Traceback" not in str(caught.value)
+
+
+def test_a_server_that_is_not_running_is_a_plain_retrieval_error(tmp_path: Path) -> None:
     port = free_port()
     settings = _server_settings(tmp_path, port)
     with pytest.raises(

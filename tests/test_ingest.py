@@ -165,6 +165,16 @@ def test_a_page_id_must_match_its_file_name(tmp_path: Path) -> None:
 # --- incremental indexing -------------------------------------------------------------------------------
 
 
+def test_collections_carry_our_embedding_function_and_telemetry_is_off(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path / "k", tmp_path / "data")
+    client = open_client(settings)
+    assert client.get_settings().anonymized_telemetry is False
+    collection = open_collection(client, settings)
+    function = collection.configuration["embedding_function"]
+    assert function is not None and function.name() == "keysmith-minilm-int8"  # never Chroma's default
+    assert collection.configuration["hnsw"]["space"] == "cosine"
+
+
 def test_reindexing_unchanged_knowledge_embeds_nothing(tmp_path: Path) -> None:
     settings = settings_for(write_small_knowledge(tmp_path / "k"), tmp_path / "data")
     counting = CountingFunction()
