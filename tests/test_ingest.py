@@ -127,6 +127,15 @@ def test_duplicate_headings_get_distinct_ids_and_long_sections_split() -> None:
     assert all(len(part) <= 1400 for part in split_long(long_text))
 
 
+def test_one_huge_paragraph_is_split_at_sentences_and_words() -> None:
+    sentences = " ".join(f"Sentence number {n} talks about the rollout." for n in range(200))
+    no_punctuation = "word " * 1000
+    for text in (sentences, no_punctuation):
+        parts = split_long(text)
+        assert len(parts) > 1 and all(len(p) <= 1400 for p in parts)
+        assert " ".join(" ".join(parts).split()) == " ".join(text.split())  # nothing lost
+
+
 def test_headings_inside_code_blocks_are_text() -> None:
     body = "## Real\n\n```\n## not a heading\n```\n"
     assert [p for p, _ in sections(body)] == [["Real"]]

@@ -186,16 +186,34 @@ def sections(body: str) -> list[tuple[list[str], str]]:
     return [(p, "\n".join(lines).strip()) for p, lines in found if "\n".join(lines).strip()]
 
 
+def _pieces(paragraph: str, limit: int) -> list[str]:
+    """A paragraph as pieces of at most `limit` characters: whole if it fits, else at sentence ends, and
+    a sentence longer than `limit` (e.g. text extracted from a PDF) at word boundaries."""
+    if len(paragraph) <= limit:
+        return [paragraph]
+    pieces: list[str] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", paragraph):
+        while len(sentence) > limit:
+            cut = sentence.rfind(" ", 0, limit)
+            cut = cut if cut > 0 else limit
+            pieces.append(sentence[:cut].strip())
+            sentence = sentence[cut:].strip()
+        if sentence:
+            pieces.append(sentence)
+    return pieces
+
+
 def split_long(text: str, limit: int = MAX_CHUNK_CHARS) -> list[str]:
-    """Pack paragraphs into parts of at most ~`limit` characters (a single longer paragraph stays whole)."""
+    """Pack paragraphs (or, for over-long ones, sentences) into parts of at most `limit` characters."""
     parts: list[str] = []
     current = ""
     for paragraph in (p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()):
-        if current and len(current) + 2 + len(paragraph) > limit:
-            parts.append(current)
-            current = paragraph
-        else:
-            current = f"{current}\n\n{paragraph}" if current else paragraph
+        for piece in _pieces(paragraph, limit):
+            if current and len(current) + 2 + len(piece) > limit:
+                parts.append(current)
+                current = piece
+            else:
+                current = f"{current}\n\n{piece}" if current else piece
     return [*parts, current] if current else parts
 
 
