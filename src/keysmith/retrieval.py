@@ -44,7 +44,10 @@ class AbstainPolicy:
 
 @dataclass(frozen=True)
 class Passage:
-    """One retrieved chunk; `source` is the file (`knowledge/x.md`) or `client document: <name>`."""
+    """One retrieved chunk; `source` is the file (`knowledge/x.md`) or `client document: <name>`.
+
+    `score` is the reciprocal-rank-fusion score (higher is better; a chunk ranked first by both vectors and
+    BM25 gets 2/61 ≈ 0.033); `get()` returns 0.0. Compare scores within one search, not across searches."""
 
     id: str
     source: str
