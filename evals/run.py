@@ -74,26 +74,12 @@ class EvalRun:
 
 def make_ask(settings: Settings, framework: Framework, retriever: Retriever, spec: str) -> AskFn:
     """The user's path to an answer: `Assistant.ask` with the model `spec` names (None model = offline)."""
+    from keysmith.assistant import Assistant
     from keysmith.models import load_chat_model
 
     model = load_chat_model(spec, settings)
-    try:
-        from keysmith.assistant import Assistant
-    except ImportError:
-        if model is not None:
-            raise
-        return _composer_ask(framework, retriever)
     assistant = Assistant(settings, framework, retriever, model=model, model_spec=spec)
     return lambda question: assistant.ask(question)
-
-
-def _composer_ask(framework: Framework, retriever: Retriever) -> AskFn:
-    """The offline composer on a fresh toolbox per question (what the Assistant does with no model)."""
-    from keysmith.composer import Composer
-    from keysmith.tools import Toolbox
-
-    composer = Composer(framework, retriever)
-    return lambda question: composer.answer(question, Toolbox(framework, retriever))
 
 
 def _story_reasons(framework: Framework) -> Callable[[str], list[str]]:
@@ -113,10 +99,8 @@ def _judge(settings: Settings, spec: str, turns: list[Turn], retriever: Retrieve
 
 
 def _parse_answer() -> s.ParseFn:
-    try:
-        from keysmith.assessment import parse_answer
-    except ImportError:  # the contract's home; the parser itself lives in answer_parsing
-        from keysmith.answer_parsing import parse_answer
+    from keysmith.assessment import parse_answer
+
     return parse_answer
 
 
