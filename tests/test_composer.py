@@ -167,6 +167,13 @@ def test_the_five_stall_reasons_are_listed_and_cited(composer: Composer) -> None
         assert f"**{reason.name}.**" in answer.answer
 
 
+def test_the_bridge_steps_are_listed_in_order(composer: Composer) -> None:
+    answer = ask(composer, "What are the four steps from pilot to production?")
+    assert_well_cited(answer)
+    positions = [answer.answer.index(f"**{s.name}.**") for s in composer.framework.bridge_steps]
+    assert positions == sorted(positions) and len(answer.citations) == 4
+
+
 def test_explanations_leave_out_the_limits_page(composer: Composer) -> None:
     answer = ask(composer, "What is HD Vision?")
     assert not answer.abstained

@@ -138,7 +138,7 @@ def _one_archetype(archetype_id: str, toolbox: Toolbox, framework: Framework) ->
     gaps = frames.join_words([framework.variable(v).name.lower() for v in archetype.gap_variables], "or")
     moves = "\n".join(f"- {move}" for move in archetype.first_moves)
     text = (
-        f"**{archetype.name}** is one of the framework's solution archetypes. In an AI rollout: "
+        f"**{archetype.name}** is one of the framework's solution archetypes. "
         f"{archetype.when_it_fits}{cite}\n\nIt is the move to consider when {gaps} is the weak spot.\n\n"
         f"First moves Keysmith suggests (Keysmith's own advice, not the framework's words):\n{moves}"
     )
