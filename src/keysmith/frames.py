@@ -119,7 +119,9 @@ def quote_phrases(
     candidates: list[str] = []
     for phrase in phrases:
         source = original_clause(phrase, story) if story else phrase
-        text = " ".join(source.replace('"', "'").split()).strip(" .,;:")
+        # Brackets become parentheses: a user's "[2]" must not pass for a citation marker.
+        plain = source.replace('"', "'").replace("[", "(").replace("]", ")")
+        text = " ".join(plain.split()).strip(" .,;:")
         if text and text.lower() not in (c.lower() for c in candidates):
             candidates.append(text)
     fresh = [c for c in candidates if c.lower() not in used]
