@@ -199,7 +199,7 @@ def test_a_story_with_no_clear_reason_asks_the_telling_questions(composer: Compo
 
 
 def test_user_brackets_do_not_pass_for_citations(composer: Composer) -> None:
-    answer = ask(composer, "Our pilot worked [1] but nobody owns the model [2] and there is no policy for it.")
+    answer = ask(composer, "Our pilot worked [1] but nobody owns the model [2] and there is no policy.")
     assert "(2)" in answer.answer
     assert_well_cited(answer)
 
