@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.keysmith-dev-installed
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: run test lint typecheck pytest index eval bench clean
+.PHONY: run test lint typecheck audit pytest index eval bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,16 +31,20 @@ run: $(STAMP) data/index/.keysmith-index
 		--browser.gatherUsageStats false
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check src tests evals bench app.py
-	$(BIN)/ruff format --check src tests evals bench app.py
+	$(BIN)/ruff check src tests evals bench scripts app.py
+	$(BIN)/ruff format --check src tests evals bench scripts app.py
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy --strict src
 
+# Known vulnerabilities in the installed dependencies (see scripts/audit.py and SECURITY.md).
+audit: $(DEV_STAMP)
+	$(BIN)/python scripts/audit.py
+
 pytest: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q
 
-test: lint typecheck pytest
+test: lint typecheck audit pytest
 
 index: $(STAMP)
 	$(BIN)/keysmith index
