@@ -302,3 +302,40 @@ def test_a_client_document_is_cited_only_in_its_own_workspace(env: Path) -> None
     other.chat_input[0].set_value(question).run()
     assert not any("client document" in e.label for e in other.expander)
     assert "no owner in operations" not in _texts(other)
+
+
+LABELS = ("[framework]", "[client document]", "[score]", "[coach judgment]")
+
+
+def test_advice_draft_labels_every_claim_and_cites_real_passages(env: Path) -> None:
+    import re
+
+    from keysmith.diagnosis import full_report
+    from keysmith.retrieval import open_retriever
+    from keysmith.ui.advice_draft import compose
+
+    settings = Settings.from_env()
+    framework = load_framework(settings.framework_dir)
+    retriever = open_retriever(settings)
+    answers = {v.id: 2 for v in framework.variables} | {"technology_fit": 5, "governance": None}
+    report = full_report(answers, framework)
+    notes = ["Nobody owns the model since the pilot team moved on."]
+    draft = compose("memo", "Tailspin", report, notes, framework, retriever, "no-such-workspace")
+    claims = [line for line in draft.body.splitlines() if line.strip().startswith("- ")]
+    assert claims
+    assert all(any(label in line for label in LABELS) for line in claims), claims
+    markers = {int(m) for m in re.findall(r"\[(\d+)\]", draft.body)}
+    assert markers == set(range(1, len(draft.sources) + 1))
+    assert all(retriever.get(source["id"]) is not None for source in draft.sources)
+    score_numbers = {n for line in claims if "[score]" in line for n in re.findall(r"\d+\.\d+", line)}
+    assert str(report["weight_shift"]["production_score"]) in score_numbers
+    assert score_numbers <= {str(x) for x in _numbers(report)}
+
+
+def _numbers(value: object) -> list[object]:
+    """Every number anywhere in a JSON-like value (the score claims may only quote these)."""
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _numbers(v)]
+    if isinstance(value, list):
+        return [n for v in value for n in _numbers(v)]
+    return [value] if isinstance(value, int | float) and not isinstance(value, bool) else []

@@ -1,9 +1,10 @@
 """End to end in a real browser: Playwright drives Debian's Chromium against `streamlit run app.py`.
 
 Offline (KEYSMITH_MODEL=offline), with its own data dir: ask a question and see a cited answer, take the
-self-assessment with the buttons, see the chart, download the PDF report, open the coach mode. Screenshots
-of each mode go to `test-artifacts/`. Without /usr/bin/chromium the test skips and says what to install —
-unless KEYSMITH_REQUIRE_BROWSER=1 (set by .ci/run), where a missing browser is a failure.
+self-assessment with the buttons, see the chart, download the PDF report; as a coach create a client, add
+a note, draft, approve and download the advice. Screenshots of each mode go to `test-artifacts/`. Without
+/usr/bin/chromium the test skips and says what to install — unless KEYSMITH_REQUIRE_BROWSER=1 (set by
+.ci/run), where a missing browser is a failure.
 """
 
 from __future__ import annotations
@@ -187,4 +188,20 @@ def test_manager_and_coach_in_a_real_browser(app_url: str, tmp_path: Path) -> No
         page.get_by_role("button", name="Add note").click()
         page.get_by_text("nobody owns the model now").wait_for()
         _shot(page, "coach")
+
+        # Coach: draft advice, approve it, download the approved advice as PDF.
+        page.get_by_role("tab", name="Draft advice").click()
+        page.get_by_role("button", name="Draft advice").click()
+        _idle(page)
+        expect(page.get_by_label("Draft text")).to_contain_text("[coach judgment]")
+        page.get_by_role("button", name="Approve").click()
+        page.get_by_text("ready to export").wait_for()
+        _idle(page)
+        _shot(page, "coach-advice")
+        advice = page.get_by_test_id("stDownloadButton").filter(has_text="Download PDF")
+        with page.expect_download() as info:
+            advice.locator("button").click()
+        memo = tmp_path / "advice.pdf"
+        info.value.save_as(memo)
+        assert memo.read_bytes().startswith(b"%PDF")
         browser.close()

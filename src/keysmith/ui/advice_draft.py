@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from keysmith.diagnosis import read_story
 from keysmith.errors import KeysmithError
 from keysmith.framework import Framework
 from keysmith.retrieval import Passage, Retriever
@@ -81,6 +82,18 @@ def _reason_lines(
     return lines
 
 
+def _note_lines(draft: AdviceDraft, notes: Sequence[str], fw: Framework, retriever: Retriever) -> list[str]:
+    """Stall reasons the coach's own notes point to (deterministic cue reading), each with its passage."""
+    story = read_story("\n".join(notes), fw)
+    lines = []
+    for finding in story.stall_reasons[:2]:
+        reason = fw.stall_reason(finding.id)
+        passage = _search(retriever, f"{reason.name}. {reason.summary}", kind="stall_reason")
+        marker = f" [{draft.cite(passage)}]" if passage else ""
+        lines.append(f"- What you describe fits {reason.name}: {reason.summary} [framework]{marker}")
+    return lines
+
+
 def _document_lines(
     draft: AdviceDraft, topics: Sequence[str], retriever: Retriever, workspace_id: str
 ) -> list[str]:
@@ -95,6 +108,10 @@ def _document_lines(
             f"- {passage.heading or passage.source} says: “{text}” [client document] [{draft.cite(passage)}]"
         )
     return lines
+
+
+def _titled(title: str, lines: list[str]) -> list[str]:
+    return [f"## {title}", *lines, ""] if lines else []
 
 
 def compose(
@@ -118,6 +135,7 @@ def compose(
             parts += ["## Why it is likely stalling", *reasons, ""]
         topics = [f["name"] for f in report.get("stall_reasons", []) if f.get("level") in _STRONG][:3]
     else:
+        parts += _titled("What your situation looks like", _note_lines(draft, notes, framework, retriever))
         parts += [
             "No completed assessment yet: run one with the client to ground this advice in scores."
             " [coach judgment]",
@@ -135,10 +153,12 @@ def compose(
             *[f"- {' '.join(n.split())} [coach judgment]" for n in notes],
             "",
         ]
-    parts += [
-        "## Suggested next step",
-        "- Agree one owner for the top lever above and review progress in four weeks. [coach judgment]",
-    ]
+    step = (
+        "Agree one owner for the top lever above and review progress in four weeks."
+        if report is not None and report.get("levers")
+        else "Take the Keysmith self-assessment together so the next advice can rest on scores."
+    )
+    parts += ["## Suggested next step", f"- {step} [coach judgment]"]
     if kind == "email":
         parts += ["", "Best regards,"]
     draft.body = "\n".join(parts).strip() + "\n"

@@ -80,6 +80,8 @@ def _editor(res: Resources, ws: Workspace, draft: Draft) -> None:
         res.store.delete_draft(ws.id, draft.id)
         st.session_state.pop(_OPEN, None)
         st.rerun()
+    with st.expander("Preview"):
+        render.markdown(draft.body)
     _sources(draft)
     if draft.approved:
         st.success(f"Approved {draft.approved_at:%Y-%m-%d %H:%M} UTC — ready to export.")
