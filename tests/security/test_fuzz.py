@@ -44,6 +44,8 @@ NASTY = st.sampled_from(
     ]
 )
 HOSTILE_TEXT = st.one_of(NASTY, st.text(max_size=300), st.lists(NASTY, max_size=4).map("".join))
+# Text the store keeps byte for byte (it strips NUL and replaces lone surrogates: tested above).
+_PLAIN = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=9)
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -173,9 +175,7 @@ def test_store_round_trips_hostile_text_as_plain_text(store: Store, text: str) -
 
 
 @FUZZ
-@given(
-    payload=st.just(SECRET_JSON) | st.fixed_dictionaries({"lc": st.integers(), "type": st.text(max_size=9)})
-)
+@given(payload=st.just(SECRET_JSON) | st.fixed_dictionaries({"lc": st.integers(), "type": _PLAIN}))
 def test_langchain_secret_shaped_json_stays_plain_data(
     store: Store, payload: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
