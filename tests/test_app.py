@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from openai_server import Cut, ScriptedOpenAIServer, Text, ToolCalls
 from streamlit.testing.v1 import AppTest
 
 from keysmith import scoring
@@ -339,3 +340,52 @@ def _numbers(value: object) -> list[object]:
     if isinstance(value, list):
         return [n for v in value for n in _numbers(v)]
     return [value] if isinstance(value, int | float) and not isinstance(value, bool) else []
+
+
+def _model_env(monkeypatch: pytest.MonkeyPatch, server: ScriptedOpenAIServer) -> str:
+    spec = f"openai-compatible:test-model@{server.base_url}"
+    monkeypatch.setenv("KEYSMITH_MODEL", spec)
+    monkeypatch.setenv("KEYSMITH_MAX_RETRIES", "0")
+    monkeypatch.setenv("KEYSMITH_TIMEOUT", "10")
+    return spec
+
+
+def test_with_a_model_the_answer_streams_with_its_tool_steps_and_sources(
+    env: Path, monkeypatch: pytest.MonkeyPatch, openai_server: ScriptedOpenAIServer
+) -> None:
+    openai_server.reply(
+        ToolCalls([("search_framework", {"query": "governance vacuum at scale"})]),
+        Text("Nobody owns the AI once it leaves the pilot [1]."),
+    )
+    spec = _model_env(monkeypatch, openai_server)
+    at = _app()
+    assert f"`{spec}`" in "\n".join(m.value for m in at.sidebar.markdown)
+    at.chat_input[0].set_value("Why does nobody own our AI after the pilot?").run()
+    assert not at.exception, at.exception
+    assert any("Nobody owns the AI once it leaves the pilot" in m.value for m in at.markdown)
+    assert any(e.label == "How this answer was made (1 tool step)" for e in at.expander)
+    assert any(e.label.startswith("[1] ") and "governance-vacuum" in e.label for e in at.expander)
+    assert not at.warning
+
+
+def test_a_stream_cut_keeps_the_partial_answer_marked_incomplete_and_retry_works(
+    env: Path, monkeypatch: pytest.MonkeyPatch, openai_server: ScriptedOpenAIServer
+) -> None:
+    openai_server.reply(Cut("The rollout stalls because the pilot"), Text("Here is the full answer."))
+    _model_env(monkeypatch, openai_server)
+    at = _new_client(_app(), "Cut client")
+    _mode(at, "Diagnose my pilot")
+    at.chat_input[0].set_value(QUESTION).run()
+    assert not at.exception, at.exception
+    store = _store(env)
+    ws = next(w for w in store.list_workspaces() if w.name == "Cut client")
+    (session,) = store.list_sessions(ws.id, "diagnose")
+    stored = store.list_messages(ws.id, session.id)
+    assert [(m.role, m.incomplete) for m in stored] == [("user", False), ("assistant", True)]
+    assert "The rollout stalls because the pilot" in stored[1].content
+    assert any("stopped before it finished" in w.value for w in at.warning)
+    next(b for b in at.button if b.label == "Retry").click().run()
+    assert not at.exception, at.exception
+    after = store.list_messages(ws.id, session.id)
+    assert [m.role for m in after] == ["user", "assistant", "assistant"]  # the question is not repeated
+    assert after[2].content == "Here is the full answer." and not after[2].incomplete

@@ -90,13 +90,17 @@ def show_answer(text: str, citations: list[Any], tool_calls: list[Any]) -> None:
     """Answer text, the tool steps (collapsed) and each cited passage as an expandable source."""
     render.markdown(text)
     if tool_calls:
-        with st.expander(f"How this answer was made ({len(tool_calls)} tool steps)"):
+        with st.expander(f"How this answer was made ({_steps(len(tool_calls))})"):
             for call in tool_calls:
                 ok = "✓" if call.get("ok", True) else "✗"
                 st.text(f"{ok} {call.get('name', '?')}")
     for number, citation in enumerate(citations, start=1):
         with st.expander(f"[{number}] {citation.get('heading', '')} — {citation.get('source', '')}"):
             render.quote(str(citation.get("excerpt", "")))
+
+
+def _steps(count: int) -> str:
+    return f"{count} tool step{'' if count == 1 else 's'}"
 
 
 def _follow_ups(questions: list[str], message_id: str) -> None:
@@ -176,7 +180,7 @@ def _stream(
             elif isinstance(event, NoticeEvent):
                 status.write(event.text)
             elif isinstance(event, FinalEvent) and event.answer is not None:
-                status.update(label=f"Done ({steps} tool steps)", state="complete")
+                status.update(label=f"Done ({_steps(steps)})", state="complete")
                 return event.answer, text
     except Exception as exc:  # the stream broke: keep what arrived, say so plainly, offer Retry
         status.update(label=f"Stopped: {type(exc).__name__}", state="error")
