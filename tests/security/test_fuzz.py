@@ -17,13 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes import ScriptedChatModel
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from keysmith.answer_parsing import parse_answer
+from keysmith.assistant import Assistant
 from keysmith.cli import main
+from keysmith.config import Settings
 from keysmith.errors import InputLimitError
+from keysmith.framework import Framework
 from keysmith.limits import check_question
+from keysmith.retrieval import Retriever
 from keysmith.store import Store
 
 SECRET_JSON = {"lc": 1, "type": "secret", "id": ["OPENAI_API_KEY"]}
@@ -188,3 +193,14 @@ def test_langchain_secret_shaped_json_stays_plain_data(
     text = store.add_message(ws, session.id, "user", json.dumps(payload))
     assert store.list_messages(ws, session.id)[0].content == json.dumps(payload) == text.content
     assert "sk-KSCANARY-env" not in repr(back) + repr(store.list_messages(ws, session.id))
+
+
+def test_the_assistant_enforces_the_question_limit_before_any_work(
+    private_settings: Settings, framework: Framework, retriever: Retriever
+) -> None:
+    model = ScriptedChatModel.of()  # any call to the model would fail the test: it has no turns
+    assistant = Assistant(private_settings, framework, retriever, model=model, model_spec="openai:scripted")
+    for question in ("", "   \n", "x" * (private_settings.max_question_chars + 1)):
+        with pytest.raises(InputLimitError, match="question: "):
+            assistant.ask(question)
+    assert model.calls == 0
