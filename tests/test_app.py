@@ -122,6 +122,8 @@ def test_feedback_with_a_reason_is_stored_once(env: Path) -> None:
     rows = store.list_feedback(ws.id)
     assert [(f.rating, f.reason) for f, _ in rows] == [("down", "too generic")]
     assert "Feedback recorded :material/thumb_down:" in _texts(at)
+    assert [b.label for b in at.sidebar.get("download_button")] == ["Download feedback (CSV)"]
+    assert "too generic" in store.export_feedback_csv(ws.id)
 
 
 def test_history_survives_a_restart_through_the_url(env: Path) -> None:
@@ -152,7 +154,7 @@ def test_assessment_with_buttons_ends_in_a_score_card_with_chart_and_downloads(e
     text = _texts(at)
     assert "Assessment complete" in text
     assert len(at.get("vega_lite_chart")) == 2
-    labels = [b.label for b in at.get("download_button")]
+    labels = [b.label for b in at.main.get("download_button")]
     assert labels == ["Download PDF", "Download Markdown"]
     store = _store(env)
     ws = next(w for w in store.list_workspaces() if w.name == "Assessment client")
@@ -228,7 +230,7 @@ def test_coach_notes_document_draft_edit_approve_export(env: Path, tmp_path: Pat
     ws = next(w for w in store.list_workspaces() if w.name == "Northwind")
     (draft,) = store.list_drafts(ws.id)
     assert draft.approved and "call you on Monday" in draft.body
-    assert [b.label for b in at.get("download_button")] == ["Download PDF", "Download Markdown"]
+    assert [b.label for b in at.main.get("download_button")] == ["Download PDF", "Download Markdown"]
 
 
 def test_upload_over_the_limit_is_refused_plainly(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:

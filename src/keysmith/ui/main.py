@@ -75,7 +75,22 @@ def _sidebar(res: Resources, slot: st.delta_generator.DeltaGenerator) -> str:
         st.sidebar.subheader("Conversations" if store_mode == "diagnose" else "Assessments")
         sessions.sidebar_list(res, store_mode, label)
     sessions.sync_url(ws, sessions.current(res, store_mode) if store_mode else None)
+    _feedback_export(res, ws)
     return mode
+
+
+def _feedback_export(res: Resources, workspace_id: str) -> None:
+    """This workspace's answer ratings as CSV (built only when clicked)."""
+    st.sidebar.divider()
+    st.sidebar.download_button(
+        "Download feedback (CSV)",
+        lambda: res.store.export_feedback_csv(workspace_id),
+        file_name="keysmith-feedback.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        key="feedback-csv",
+    )
 
 
 def badge(res: Resources) -> None:
