@@ -391,3 +391,15 @@ def test_a_stream_cut_keeps_the_partial_answer_marked_incomplete_and_retry_works
     after = store.list_messages(ws.id, session.id)
     assert [m.role for m in after] == ["user", "assistant", "assistant"]  # the question is not repeated
     assert after[2].content == "Here is the full answer." and not after[2].incomplete
+
+
+def test_keysmith_app_serves_app_py_on_localhost(capsys: pytest.CaptureFixture[str]) -> None:
+    from keysmith.cli import main
+    from keysmith.commands.app_cmd import command
+
+    argv = command("127.0.0.1", 8501)
+    assert argv[1:4] == ["-m", "streamlit", "run"] and argv[4] == APP
+    assert argv[argv.index("--server.address") + 1] == "127.0.0.1"
+    assert argv[argv.index("--server.port") + 1] == "8501"
+    assert main(["app", "--port", "70000"]) == 2
+    assert capsys.readouterr().err.strip() == "keysmith: --port: expected 1..65535, got 70000"
