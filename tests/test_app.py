@@ -403,3 +403,31 @@ def test_keysmith_app_serves_app_py_on_localhost(capsys: pytest.CaptureFixture[s
     assert argv[argv.index("--server.port") + 1] == "8501"
     assert main(["app", "--port", "70000"]) == 2
     assert capsys.readouterr().err.strip() == "keysmith: --port: expected 1..65535, got 70000"
+
+
+def test_uploads_are_read_from_pdf_docx_and_text_and_bad_files_named(tmp_path: Path) -> None:
+    import io
+
+    from docx import Document
+    from fpdf import FPDF
+
+    from keysmith.errors import IngestError
+    from keysmith.ui.extract import extract_text
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    pdf.cell(text="Operations owns no part of the invoice model.")
+    docx = Document()
+    docx.add_paragraph("The regional rollout paused in March.")
+    buffer = io.BytesIO()
+    docx.save(buffer)
+    assert "Operations owns no part" in extract_text("status.pdf", bytes(pdf.output()))
+    assert extract_text("notes.DOCX", buffer.getvalue()).strip() == "The regional rollout paused in March."
+    assert extract_text("plan.md", b"# Plan\n\nStart in Q3.") == "# Plan\n\nStart in Q3."
+    with pytest.raises(IngestError, match=r"upload 'deck\.pptx': expected one of pdf, docx, md, txt"):
+        extract_text("deck.pptx", b"x")
+    with pytest.raises(IngestError, match=r"upload 'broken\.pdf': could not read it as PDF"):
+        extract_text("broken.pdf", b"not a pdf at all")
+    with pytest.raises(IngestError, match=r"upload 'empty\.txt': no text found"):
+        extract_text("empty.txt", b"   \n")
