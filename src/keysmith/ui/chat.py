@@ -22,6 +22,7 @@ from keysmith.ui import feedback, render, sessions, state
 from keysmith.ui.state import Resources
 
 STORE_MODE = "diagnose"
+_STREAM_ERROR = "stream_error"  # the plain reason a stream broke, shown with the incomplete answer
 _EXTRAS = "answer_extras"  # message id -> {"notice": str | None, "follow_ups": [str]}
 EXAMPLES = (
     "Our invoice AI pilot was great, but the rollout to 12 regions has stalled for 6 months. Why?",
@@ -139,9 +140,12 @@ def _ask(res: Resources, raw: str, retry: bool) -> None:
 
 def _save(res: Resources, ws_id: str, session_id: str, answer: Answer | None, partial: str) -> None:
     if answer is None:
-        res.store.add_message(
+        broken = res.store.add_message(
             ws_id, session_id, "assistant", partial, mode=res.assistant.mode, incomplete=True
         )
+        reason = st.session_state.pop(_STREAM_ERROR, None)  # e.g. the vector store went away
+        if reason:
+            st.session_state.setdefault(_EXTRAS, {})[broken.id] = {"notice": reason, "follow_ups": []}
         return
     data = answer.to_dict()
     calls = [{"name": c.get("name", "?"), "ok": bool(c.get("ok", True))} for c in data["tool_calls"]]
@@ -184,6 +188,8 @@ def _stream(
                 return event.answer, text
     except Exception as exc:  # the stream broke: keep what arrived, say so plainly, offer Retry
         status.update(label=f"Stopped: {type(exc).__name__}", state="error")
+        if isinstance(exc, KeysmithError):  # a plain sentence (Chroma down, database locked): show it
+            st.session_state[_STREAM_ERROR] = str(exc)
         return None, text
     status.update(label="Stopped before the end", state="error")
     return None, text
