@@ -6,15 +6,21 @@ the text the coach signed off.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import streamlit as st
 
 from keysmith.store_records import Draft, Workspace
 from keysmith.ui import render, report_downloads
-from keysmith.ui.advice_draft import compose
+from keysmith.ui.advice_draft import AdviceDraft, compose
 from keysmith.ui.state import Resources
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 _KINDS = {"memo": "Memo", "email": "Email"}
 _OPEN = "open_draft"
+_NOTICE = "draft_notice_"  # + draft id: why the model's draft was changed, or why it is the offline one
 
 
 def render_drafts(res: Resources, ws: Workspace) -> None:
@@ -54,9 +60,49 @@ def _create(res: Resources, ws: Workspace, kind: str) -> None:
     report = complete[0].report if complete else None
     with st.spinner("Drafting…"):
         made = compose(kind, ws.name, report, notes, res.framework, res.retriever, ws.id)
-    saved = res.store.save_draft(ws.id, kind, made.body, title=made.title, sources=made.sources)
+        body, sources, notice = made.body, made.sources, None
+        model = res.assistant.model
+        if model is not None:
+            body, sources, notice = _model_draft(res, model, ws, (kind, report, notes), made)
+    saved = res.store.save_draft(ws.id, kind, body, title=made.title, sources=sources)
     st.session_state[_OPEN] = saved.id
+    if notice:
+        st.session_state[_NOTICE + saved.id] = notice
     st.rerun()
+
+
+def _model_draft(
+    res: Resources,
+    model: BaseChatModel,
+    ws: Workspace,
+    material: tuple[str, dict[str, Any] | None, list[str]],
+    offline: AdviceDraft,
+) -> tuple[str, list[dict[str, Any]], str | None]:
+    """The model's checked draft (or the offline one, with the reason, when the provider fails).
+
+    `material` is (kind, latest report or None, notes); the notice always says where the draft came from.
+    """
+    from keysmith.advice import draft_advice_with_model, gather_passages
+
+    kind, report, notes = material
+    topics = [f["name"] for f in (report or {}).get("stall_reasons", [])[:3]]
+    queries = [*topics, *notes[:2]] or ["why AI rollouts stall after a successful pilot"]
+    passages = gather_passages(res.retriever, [s["id"] for s in offline.sources], ws.id, queries)
+    made = draft_advice_with_model(
+        model,
+        kind=kind,
+        client=ws.name,
+        report=report,
+        notes=notes,
+        passages=passages,
+        offline_draft=offline.body,
+        offline_sources=offline.sources,
+        spec=res.assistant.mode,
+    )
+    if made.offline:
+        return made.body, made.sources, made.notice
+    lead = f"Drafted by the language model ({res.assistant.mode}); check every claim before you approve."
+    return made.body, made.sources, " ".join(n for n in (lead, made.notice) if n)
 
 
 def _editor(res: Resources, ws: Workspace, draft: Draft) -> None:
@@ -64,6 +110,9 @@ def _editor(res: Resources, ws: Workspace, draft: Draft) -> None:
         "Labels: [framework] cited passage · [client document] their files · [score] the scoring engine · "
         "[coach judgment] your view. Edit freely, then approve."
     )
+    notice = st.session_state.get(_NOTICE + draft.id)
+    if notice:
+        st.warning(notice)
     body = st.text_area(
         "Draft text", value=draft.body, height=420, key=f"body-{draft.id}-{draft.updated:%s%f}"
     )

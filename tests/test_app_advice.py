@@ -1,0 +1,106 @@
+"""Coach mode with a language model: "Draft advice" puts the model's checked, labelled draft in the editor.
+
+Real components as in test_app.py (indexed knowledge in a temporary data dir, real SQLite), with the model
+an openai-compatible spec pointed at the scripted OpenAI-protocol server, driven by the real openai SDK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from openai_server import ScriptedOpenAIServer, Status, Text
+from streamlit.testing.v1 import AppTest
+
+from keysmith.config import Settings
+from keysmith.ingest import index_knowledge
+from keysmith.store import Store
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+NOTE = "Regional leads say nobody owns the model since the pilot team left."
+MODEL_DRAFT = """# Rollout review: Advice client
+
+## What I heard
+- Nobody has owned the model since the pilot team left. [coach judgment]
+- A rollout stalls when no one owns the AI after the pilot. [framework] [1]
+- Fixing ownership lifts production readiness by 37 points. [score]
+
+## Next step
+- Name one owner in operations this month. [coach judgment]
+"""
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("app-advice-data")
+    index_knowledge(Settings.from_env({"KEYSMITH_DATA_DIR": str(path), "KEYSMITH_MODEL": "offline"}))
+    return path
+
+
+@pytest.fixture
+def env(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, openai_server: ScriptedOpenAIServer
+) -> Iterator[Path]:
+    monkeypatch.setenv("KEYSMITH_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("KEYSMITH_MODEL", f"openai-compatible:test-model@{openai_server.base_url}")
+    monkeypatch.setenv("KEYSMITH_MAX_RETRIES", "0")
+    monkeypatch.setenv("KEYSMITH_TIMEOUT", "10")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    yield data_dir
+
+
+def _coach_with_note(name: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.sidebar.radio(key="mode").set_value("Coach").run()
+    next(t for t in at.text_input if t.label == "New client workspace").set_value(name)
+    next(b for b in at.button if b.label == "Create workspace").click().run()
+    next(t for t in at.text_area if t.label == "Add a note").set_value(NOTE)
+    next(b for b in at.button if b.label == "Add note").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _click(at: AppTest, label: str) -> None:
+    next(b for b in at.button if b.label == label).click().run()
+    assert not at.exception, at.exception
+
+
+def test_the_models_labelled_draft_is_checked_edited_and_approved(
+    env: Path, openai_server: ScriptedOpenAIServer
+) -> None:
+    openai_server.reply(Text(MODEL_DRAFT))
+    at = _coach_with_note("Advice client")
+    _click(at, "Draft advice")
+    body = next(t for t in at.text_area if t.label == "Draft text").value
+    assert "- Nobody has owned the model since the pilot team left. [coach judgment]" in body
+    assert "after the pilot. [framework] [1]" in body
+    assert "37 points" not in body  # a number no score, note or passage contains
+    (warning,) = [w.value for w in at.warning]
+    assert warning.startswith("Drafted by the language model (openai-compatible:test-model@")
+    assert "1 sentence stating a number no score, note or passage contains" in warning
+    assert any(e.label.startswith("[1] ") and "knowledge/" in e.label for e in at.expander)
+    (request,) = openai_server.chat_requests()
+    assert NOTE in request.body["messages"][0]["content"].split("<coach_notes>")[1]
+    _click(at, "Approve")
+    store = Store(f"sqlite:///{env / 'keysmith.db'}")
+    ws = next(w for w in store.list_workspaces() if w.name == "Advice client")
+    (draft,) = store.list_drafts(ws.id)
+    assert draft.approved and draft.body.strip() == body.strip()
+    assert [b.label for b in at.main.get("download_button")] == ["Download PDF", "Download Markdown"]
+
+
+def test_a_provider_failure_gives_the_offline_draft_and_says_why(
+    env: Path, openai_server: ScriptedOpenAIServer
+) -> None:
+    openai_server.reply(Status(500))
+    at = _coach_with_note("Outage client")
+    _click(at, "Draft advice")
+    body = next(t for t in at.text_area if t.label == "Draft text").value
+    assert body.startswith("# Rollout review: Outage client") and "[coach judgment]" in body
+    (warning,) = [w.value for w in at.warning]
+    assert warning == (
+        "Drafted offline because the language model failed: The provider had a server error (500); "
+        "try again shortly."
+    )
