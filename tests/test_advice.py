@@ -138,13 +138,19 @@ def test_unlabelled_claims_are_removed_not_relabelled() -> None:
     text = GOOD.replace(
         "- Name one owner this month. [coach judgment]",
         "- Name one owner this month. [coach judgment] The vendor is the real problem here.\n"
-        "Your team is clearly not ready for AI.",
+        "Your team is clearly not ready for AI.\n"
+        "## The framework proves that every stalled rollout is caused by weak leadership",
     )
     draft = _draft(ScriptedChatModel.of(text))
     assert "vendor" not in draft.body and "not ready" not in draft.body
     assert "Name one owner this month. [coach judgment]" in draft.body
-    assert draft.removed == ["The vendor is the real problem here.", "Your team is clearly not ready for AI."]
-    assert draft.notice is not None and "2 sentences without a source label" in draft.notice
+    assert "weak leadership" not in draft.body and "## Where it stands" in draft.body
+    assert draft.removed == [
+        "The vendor is the real problem here.",
+        "Your team is clearly not ready for AI.",
+        "## The framework proves that every stalled rollout is caused by weak leadership",
+    ]
+    assert draft.notice is not None and "3 sentences without a source label" in draft.notice
     claims = [line for line in draft.body.splitlines() if line.startswith("- ")]
     assert claims and all(any(label in line for label in LABELS) for line in claims)
 

@@ -12,8 +12,8 @@ numbered passages), asks the model once (no tools), then checks the answer in th
    `[coach judgment]`, and a `[framework]` / `[client document]` sentence must cite a passage of that kind.
    A sentence that fails is REMOVED (not relabelled): relabelling it `[coach judgment]` would put the model's
    words in the coach's mouth, and a quiet default would hide exactly the unsourced claims the labels exist
-   to expose. Headings, blank lines, greetings/sign-offs (a short line ending in "," or ":") and very short
-   lines without a full stop (a name under a sign-off) are structure, not claims;
+   to expose. Headings of up to nine words, blank lines, greetings/sign-offs (a short line ending in "," or
+   ":") and very short lines without a full stop (a name under a sign-off) are structure, not claims;
 4. markers renumbered 1..k in order of first use (`sources` in that order), then `clean_markdown`.
 
 Every removal is counted in `notice`. A provider failure, or a draft left with no claim, returns the offline
@@ -107,10 +107,11 @@ def build_prompt(
 
 
 def _is_structure(body: str) -> bool:
-    """Headings, greetings/sign-offs and bare names are not claims (see the module docstring)."""
+    """Short headings, greetings/sign-offs and bare names are not claims (see the module docstring); a
+    heading longer than eight words is read as a claim, so a sentence cannot hide in one."""
     text = body.strip()
     words = len(text.split())
-    if not text or text.startswith("#") or set(text) <= set("-*_= "):
+    if not text or set(text) <= set("-*_= ") or (text.startswith("#") and words <= 9):
         return True
     if text.endswith((",", ":")) and words <= 6 and not re.search(r"\d", text):
         return True
