@@ -1,0 +1,106 @@
+"""`extract_answer`: the model reads a free-text answer through one forced tool call, checked by us.
+
+The scripted fake model is passed in for the edge cases; one extraction runs the real `openai` SDK over
+real HTTP against the scripted OpenAI-protocol server.
+"""
+
+from __future__ import annotations
+
+import httpx
+import openai
+import pytest
+from fakes import ScriptedChatModel, call_tool, say
+from openai_server import ScriptedOpenAIServer, ToolCalls
+
+from keysmith import assessment as machine
+from keysmith.assessment import Question
+from keysmith.config import Settings
+from keysmith.extraction import TOOL_NAME, extract_answer
+from keysmith.framework import load_framework
+from keysmith.models import load_chat_model
+
+TEXT = "Honestly the sponsor shows up once a quarter and nobody chases the numbers."
+
+
+@pytest.fixture(scope="module")
+def question() -> Question:
+    state = machine.start(load_framework(Settings.from_env({"KEYSMITH_MODEL": "offline"}).framework_dir))
+    current = machine.current_question(state)
+    assert current is not None
+    return current
+
+
+def test_a_good_reading_quotes_the_users_words(question: Question) -> None:
+    model = ScriptedChatModel.of(
+        call_tool(TOOL_NAME, {"value": 2, "dont_know": False, "evidence": "shows up once a quarter"})
+    )
+    result = extract_answer(model, question, TEXT)
+    assert (result.value, result.dont_know, result.understood) == (2, False, True)
+    assert result.quote == "shows up once a quarter"
+    (prompt,) = [m.content for m in model.seen[0]]
+    assert f"<answer>\n{TEXT}\n</answer>" in str(prompt)
+    assert question.anchor_1 in str(prompt) and question.anchor_5 in str(prompt)
+    assert [t.__name__ for t in model.bound_tools] == ["RecordReading"]
+
+
+def test_evidence_the_user_never_wrote_is_replaced_by_their_text(question: Question) -> None:
+    model = ScriptedChatModel.of(call_tool(TOOL_NAME, {"value": 2, "dont_know": False, "evidence": "weak"}))
+    assert extract_answer(model, question, TEXT).quote == TEXT
+
+
+def test_dont_know_is_read(question: Question) -> None:
+    model = ScriptedChatModel.of(call_tool(TOOL_NAME, {"value": None, "dont_know": True, "evidence": "x"}))
+    result = extract_answer(model, question, "I have never looked at that at all")
+    assert (result.value, result.dont_know, result.understood) == (None, True, True)
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        ({"value": 7, "dont_know": False, "evidence": "x"}, "less than or equal to 5"),
+        ({"value": "2", "dont_know": False, "evidence": "x"}, "valid integer"),
+        ({"value": 3, "dont_know": True, "evidence": "x"}, "ambiguous"),
+        ({"value": None, "dont_know": False, "evidence": ""}, "could not read a rating"),
+        ({"value": 3, "dont_know": False, "evidence": "x", "score": 90}, "score"),
+    ],
+)
+def test_unusable_readings_are_not_understood(
+    question: Question, args: dict[str, object], reason: str
+) -> None:
+    result = extract_answer(ScriptedChatModel.of(call_tool(TOOL_NAME, args)), question, TEXT)
+    assert not result.understood and result.value is None
+    assert reason in result.message and "1 (very weak)" in result.message
+
+
+def test_no_tool_call_is_not_understood(question: Question) -> None:
+    result = extract_answer(ScriptedChatModel.of(say("I think it is a 2.")), question, TEXT)
+    assert not result.understood
+    assert f"did not call {TOOL_NAME}" in result.message
+
+
+def test_a_provider_error_falls_back_to_the_offline_parser(question: Question) -> None:
+    error = openai.APIConnectionError(request=httpx.Request("POST", "http://127.0.0.1:9/v1"))
+    understood = extract_answer(ScriptedChatModel.of(error), question, "pretty weak")
+    assert (understood.value, understood.understood) == (2, True)
+    assert "read offline instead" in understood.message and "could not be reached" in understood.message
+    unread = extract_answer(ScriptedChatModel.of(error), question, TEXT)
+    assert not unread.understood and "read offline instead" in unread.message
+
+
+def test_a_bug_is_not_hidden_as_a_provider_error(question: Question) -> None:
+    with pytest.raises(KeyError):
+        extract_answer(ScriptedChatModel.of(KeyError("bug")), question, TEXT)
+
+
+def test_real_sdk_over_http_forces_the_tool(question: Question, openai_server: ScriptedOpenAIServer) -> None:
+    openai_server.reply(
+        ToolCalls([(TOOL_NAME, {"value": 4, "dont_know": False, "evidence": "nobody chases the numbers"})])
+    )
+    spec = f"openai-compatible:test-model@{openai_server.base_url}"
+    settings = Settings.from_env({"KEYSMITH_MODEL": spec, "KEYSMITH_MAX_RETRIES": "0"})
+    result = extract_answer(load_chat_model(spec, settings), question, TEXT, spec)
+    assert (result.value, result.understood, result.quote) == (4, True, "nobody chases the numbers")
+    (request,) = openai_server.chat_requests()
+    body = request.body
+    assert body["tool_choice"] == {"type": "function", "function": {"name": TOOL_NAME}}
+    assert [t["function"]["name"] for t in body["tools"]] == [TOOL_NAME]
