@@ -3,6 +3,10 @@
 The state machine is `keysmith.assessment` (immutable states); this page only shows the current question and
 hands the user's choice to `assessment.answer`. Every step is saved to the store at once, so a refresh or a
 restart resumes at the same question; the finished report is saved with it.
+
+Own words go to the offline parser first. Only when it cannot read them and a language model is live does
+the model read them (`keysmith.extraction`); its reading is shown back ("I read that as 2 (weak) because you
+said …") and recorded only when the user confirms it; "Change" puts their words back in the box.
 """
 
 from __future__ import annotations
@@ -14,13 +18,15 @@ import streamlit as st
 
 from keysmith import assessment as machine
 from keysmith.assessment import AssessmentState, Question
-from keysmith.diagnosis import full_report
+from keysmith.diagnosis import answer_label, full_report
+from keysmith.extraction import Extraction, extract_answer
 from keysmith.ui import report_downloads, scorecard, sessions
 from keysmith.ui.state import Resources
 
 STORE_MODE = "assessment"
 _FLASH = "assessment_flash"  # (kind, message) shown once after an answer
 _DRAFT = "assessment_draft"  # the tab's in-memory state before the first answer creates a session
+_PENDING = "assessment_pending"  # (variable_id, Extraction, text): a model reading awaiting confirmation
 BUTTONS: tuple[tuple[str, Any], ...] = (
     ("1", 1),
     ("2", 2),
@@ -93,12 +99,74 @@ def _ask(res: Resources, current: AssessmentState, question: Question) -> None:
             type="primary" if chosen else "secondary",
             width="stretch",
         )
-    with st.form(f"words-{question.variable_id}", clear_on_submit=True, border=False):
-        words = st.text_input("Or answer in your own words", placeholder="e.g. “pretty weak, maybe a 2”")
-        if st.form_submit_button("Answer") and words.strip():
-            _record(res, current, question.variable_id, words)
-            st.rerun()
+    pending = st.session_state.get(_PENDING)
+    if pending and pending[0] == question.variable_id:
+        _confirm_reading(res, current, *pending)
+    else:
+        _words_form(res, current, question)
     _navigation(res, current)
+
+
+def _words_key(variable_id: str) -> str:
+    return f"words-input-{variable_id}"
+
+
+def _words_form(res: Resources, current: AssessmentState, question: Question) -> None:
+    with st.form(f"words-{question.variable_id}", clear_on_submit=True, border=False):
+        words = st.text_input(
+            "Or answer in your own words",
+            placeholder="e.g. “pretty weak, maybe a 2”",
+            key=_words_key(question.variable_id),
+        )
+        if st.form_submit_button("Answer") and words.strip():
+            _answer_words(res, current, question, words)
+            st.rerun()
+
+
+def _answer_words(res: Resources, current: AssessmentState, question: Question, words: str) -> None:
+    """Offline parser first; when it cannot read `words` and a model is live, ask the model to read them
+    and hold its reading for confirmation (nothing is recorded until the user confirms)."""
+    model = res.assistant.model
+    if model is None or machine.answer(current, question.variable_id, words).understood:
+        _record(res, current, question.variable_id, words)
+        return
+    with st.spinner("Reading your answer…"):
+        reading = extract_answer(model, question, words, res.assistant.mode)
+    if reading.understood:
+        st.session_state[_PENDING] = (question.variable_id, reading, words)
+    else:
+        st.session_state[_FLASH] = ("warn", f"{question.name}: {reading.message}")
+
+
+def reading_text(reading: Extraction) -> str:
+    """'I read that as 2 (weak) because you said "…"' (or as don't know)."""
+    said = f' because you said "{reading.quote}"' if reading.quote else ""
+    if reading.dont_know or reading.value is None:
+        return f"I read that as don't know{said}."
+    return f"I read that as {reading.value} ({answer_label(reading.value)}){said}."
+
+
+def _confirm_reading(
+    res: Resources, current: AssessmentState, variable_id: str, reading: Extraction, words: str
+) -> None:
+    if reading.message:
+        st.caption(reading.message)
+    st.info(reading_text(reading))
+    left, right = st.columns(2)
+    left.button(
+        "Confirm",
+        key=f"confirm-{variable_id}",
+        type="primary",
+        on_click=_record,
+        args=(res, current, variable_id, None if reading.dont_know else reading.value, words),
+    )
+    right.button("Change", key=f"change-{variable_id}", on_click=_change, args=(variable_id, words))
+
+
+def _change(variable_id: str, words: str) -> None:
+    """Drop the reading and put the user's words back in the box to edit."""
+    st.session_state.pop(_PENDING, None)
+    st.session_state[_words_key(variable_id)] = words
 
 
 def _navigation(res: Resources, current: AssessmentState) -> None:
@@ -108,8 +176,11 @@ def _navigation(res: Resources, current: AssessmentState) -> None:
         right.button("See the score card →", on_click=_to_scorecard, args=(res, current))
 
 
-def _record(res: Resources, current: AssessmentState, variable_id: str, raw: object) -> None:
-    result = machine.answer(current, variable_id, raw, now=_now())
+def _record(
+    res: Resources, current: AssessmentState, variable_id: str, raw: object, note: str | None = None
+) -> None:
+    st.session_state.pop(_PENDING, None)
+    result = machine.answer(current, variable_id, raw, note=note, now=_now())
     st.session_state[_FLASH] = ("ok" if result.understood else "warn", result.message)
     if result.understood:
         save(res, result.state)

@@ -1,0 +1,122 @@
+"""Self-assessment with a language model: words the offline parser cannot read are read by the model,
+shown back for confirmation, and recorded only on "Confirm" ("Change" puts the words back in the box).
+
+Real components as in test_app.py (indexed knowledge in a temporary data dir, real SQLite), with the model
+an openai-compatible spec pointed at the scripted OpenAI-protocol server, driven by the real openai SDK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from openai_server import ScriptedOpenAIServer, ToolCalls
+from streamlit.testing.v1 import AppTest
+
+from keysmith import assessment as machine
+from keysmith.assessment import AssessmentState
+from keysmith.config import Settings
+from keysmith.extraction import TOOL_NAME
+from keysmith.framework import load_framework
+from keysmith.ingest import index_knowledge
+from keysmith.store import Store
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+WORDS = "The sponsor turns up once a quarter and nobody chases the numbers"
+BOX = "Or answer in your own words"
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("app-extraction-data")
+    index_knowledge(Settings.from_env({"KEYSMITH_DATA_DIR": str(path), "KEYSMITH_MODEL": "offline"}))
+    return path
+
+
+@pytest.fixture
+def env(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, openai_server: ScriptedOpenAIServer
+) -> Iterator[Path]:
+    monkeypatch.setenv("KEYSMITH_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("KEYSMITH_MODEL", f"openai-compatible:test-model@{openai_server.base_url}")
+    monkeypatch.setenv("KEYSMITH_MAX_RETRIES", "0")
+    monkeypatch.setenv("KEYSMITH_TIMEOUT", "10")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    yield data_dir
+
+
+def _assessment(name: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.sidebar.radio(key="mode").set_value("Coach").run()
+    next(t for t in at.text_input if t.label == "New client workspace").set_value(name)
+    next(b for b in at.button if b.label == "Create workspace").click().run()
+    at.sidebar.radio(key="mode").set_value("Self-assessment").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _say(at: AppTest, words: str) -> None:
+    next(t for t in at.text_input if t.label == BOX).set_value(words)
+    next(b for b in at.button if b.label == "Answer").click().run()
+    assert not at.exception, at.exception
+
+
+def _click(at: AppTest, label: str) -> None:
+    next(b for b in at.button if b.label == label).click().run()
+    assert not at.exception, at.exception
+
+
+def _reading(value: int, evidence: str) -> ToolCalls:
+    return ToolCalls([(TOOL_NAME, {"value": value, "dont_know": False, "evidence": evidence})])
+
+
+def test_the_models_reading_is_confirmed_before_it_is_recorded(
+    env: Path, openai_server: ScriptedOpenAIServer
+) -> None:
+    framework = load_framework(Settings.from_env().framework_dir)
+    openai_server.reply(_reading(3, "once a quarter"), _reading(2, "nobody chases the numbers"))
+    at = _assessment("Extraction client")
+    first = at.subheader[0].value
+    _say(at, WORDS)
+    assert [i.value for i in at.info] == [
+        'I read that as 3 (partly there) because you said "once a quarter".'
+    ]
+    assert at.subheader[0].value == first and "0 answered" in at.get("progress")[0].proto.text
+    store = Store(f"sqlite:///{env / 'keysmith.db'}")
+    ws = next(w for w in store.list_workspaces() if w.name == "Extraction client")
+    assert store.list_assessments(ws.id) == []  # nothing recorded before Confirm
+
+    _click(at, "Change")  # the words come back to edit, the reading is dropped
+    assert next(t for t in at.text_input if t.label == BOX).value == WORDS
+    assert not at.info
+    _say(at, WORDS)
+    _click(at, "Confirm")
+    assert at.subheader[0].value != first and "1 answered" in at.get("progress")[0].proto.text
+    assert any("as 2 (weak)" in s.value for s in at.success)
+    (saved,) = store.list_assessments(ws.id)
+    state = AssessmentState.from_dict(saved.state, framework)
+    assert machine.answers(state) == {framework.variables[0].id: 2}
+    assert state.notes[framework.variables[0].id] == WORDS  # the user's words are kept as the note
+    assert len(openai_server.chat_requests()) == 2
+
+
+def test_words_the_offline_parser_reads_never_reach_the_model(
+    env: Path, openai_server: ScriptedOpenAIServer
+) -> None:
+    at = _assessment("Offline words client")
+    _say(at, "pretty weak")
+    assert any("Recorded" in s.value for s in at.success)
+    assert not at.info and openai_server.chat_requests() == []
+
+
+def test_an_unusable_reading_is_not_recorded_and_says_why(
+    env: Path, openai_server: ScriptedOpenAIServer
+) -> None:
+    openai_server.reply(_reading(7, "x"))
+    at = _assessment("Bad reading client")
+    first = at.subheader[0].value
+    _say(at, WORDS)
+    assert at.subheader[0].value == first and not at.info
+    assert any("less than or equal to 5" in w.value for w in at.warning)
