@@ -1,10 +1,14 @@
 """`extract_answer`: the model reads a free-text answer through one forced tool call, checked by us.
 
 The scripted fake model is passed in for the edge cases; one extraction runs the real `openai` SDK over
-real HTTP against the scripted OpenAI-protocol server.
+real HTTP against the scripted OpenAI-protocol server; `keysmith assess` asks before recording a reading.
 """
 
 from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import openai
@@ -14,6 +18,8 @@ from openai_server import ScriptedOpenAIServer, ToolCalls
 
 from keysmith import assessment as machine
 from keysmith.assessment import Question
+from keysmith.commands.assess import ask_all
+from keysmith.commands.assess import run as assess_run
 from keysmith.config import Settings
 from keysmith.extraction import TOOL_NAME, extract_answer
 from keysmith.framework import load_framework
@@ -104,3 +110,54 @@ def test_real_sdk_over_http_forces_the_tool(question: Question, openai_server: S
     body = request.body
     assert body["tool_choice"] == {"type": "function", "function": {"name": TOOL_NAME}}
     assert [t["function"]["name"] for t in body["tools"]] == [TOOL_NAME]
+
+
+def _terminal(lines: list[str]) -> tuple[Callable[[str], str], list[str]]:
+    """A `read` that plays `lines` (EOFError after them) and the list `write` appends to."""
+    queue, out = list(lines), []
+
+    def read(prompt: str) -> str:
+        out.append(prompt)
+        if not queue:
+            raise EOFError
+        return queue.pop(0)
+
+    return read, out
+
+
+def test_assess_records_the_models_reading_only_when_confirmed(tmp_path: Path) -> None:
+    framework = load_framework(Settings.from_env({"KEYSMITH_MODEL": "offline"}).framework_dir)
+    model = ScriptedChatModel.of(
+        call_tool(TOOL_NAME, {"value": 2, "dont_know": False, "evidence": "once a quarter"}),
+        call_tool(TOOL_NAME, {"value": 3, "dont_know": False, "evidence": "once a quarter"}),
+    )
+    read, out = _terminal([TEXT, "n", TEXT, "", "pretty weak"])
+    state, done = ask_all(
+        machine.start(framework),
+        tmp_path / "progress.json",
+        read,
+        out.append,
+        lambda question, text: extract_answer(model, question, text),
+    )
+    assert not done and model.calls == 2  # "pretty weak" is read offline, without the model
+    assert 'I read that as 2 (weak) because you said "once a quarter". Record 2? [Y/n] ' in out
+    assert "Not recorded: answer again." in out
+    first, second = (v.id for v in framework.variables[:2])
+    assert machine.answers(state) == {first: 3, second: 2}
+    assert state.notes[first] == TEXT
+
+
+def test_assess_with_model_reads_words_over_http(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, openai_server: ScriptedOpenAIServer
+) -> None:
+    openai_server.reply(ToolCalls([(TOOL_NAME, {"value": 5, "dont_know": False, "evidence": "x"})]))
+    monkeypatch.setenv("KEYSMITH_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("KEYSMITH_MODEL", "offline")
+    monkeypatch.setenv("KEYSMITH_MAX_RETRIES", "0")
+    spec = f"openai-compatible:test-model@{openai_server.base_url}"
+    args = argparse.Namespace(progress=None, restart=False, answers_out=None, model=spec)
+    read, out = _terminal([TEXT, "y"])
+    assert assess_run(args, read, out.append) == 0
+    assert f'I read that as 5 (very strong) because you said "{TEXT}". Record 5? [Y/n] ' in out
+    assert any(line.startswith("Recorded ") and "as 5 (very strong)" in line for line in out)
+    assert len(openai_server.chat_requests()) == 1

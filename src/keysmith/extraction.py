@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from keysmith.answer_parsing import HELP, MAX_ANSWER_CHARS, parse_answer
+from keysmith.diagnosis import answer_label
 from keysmith.prompts import render
 
 if TYPE_CHECKING:
@@ -51,6 +52,14 @@ class Extraction:
     understood: bool
     quote: str = ""
     message: str = ""
+
+
+def reading_text(reading: Extraction) -> str:
+    """How the reading is confirmed back: 'I read that as 2 (weak) because you said "…".'"""
+    said = f' because you said "{reading.quote}"' if reading.quote else ""
+    if reading.dont_know or reading.value is None:
+        return f"I read that as don't know{said}."
+    return f"I read that as {reading.value} ({answer_label(reading.value)}){said}."
 
 
 def _prompt(question: Question, text: str) -> str:

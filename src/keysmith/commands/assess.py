@@ -1,10 +1,15 @@
-"""`keysmith assess [--answers-out FILE] [--progress FILE] [--restart]`: the guided self-assessment.
+"""`keysmith assess [--answers-out FILE] [--progress FILE] [--restart] [--model SPEC]`: the guided
+self-assessment.
 
 One question per variable, answered with 1-5, words ("weak", "strong"), "don't know", "back" (the previous
 question) or "quit" (stop; the progress file keeps every answer, and the next `keysmith assess` resumes).
 Progress is saved after every answer, so an interrupted run loses nothing. At the end the score report
 (pilot vs production, weight shift, levers, omissions, stall reasons, archetypes) is printed, the answers
 are written to `--answers-out` in the `keysmith score` file format, and the progress file is removed.
+
+With a model (`--model SPEC`, or KEYSMITH_MODEL set to one), words the offline parser cannot read are read
+by the model (`keysmith.extraction`); the reading is shown back and recorded only when the user confirms it
+("Record 2? [Y/n]"). Without one, nothing changes.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import argparse
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keysmith import assessment
 from keysmith.assessment import AssessmentState
@@ -23,6 +28,11 @@ from keysmith.diagnosis import full_report
 from keysmith.errors import AssessmentError
 from keysmith.framework import Framework, load_framework
 from keysmith.scoring import validate_answers
+
+if TYPE_CHECKING:
+    from keysmith.extraction import Extraction
+
+Reader = Callable[[assessment.Question, str], "Extraction"]
 
 PROGRESS_FILE = "assessment-progress.json"
 _QUIT = {"quit", "q", "exit", "stop"}
@@ -45,6 +55,12 @@ def register(sub: Any) -> None:
         "--progress", metavar="FILE", help=f"progress file (default: <data dir>/{PROGRESS_FILE})"
     )
     parser.add_argument("--restart", action="store_true", help="ignore saved progress and start again")
+    parser.add_argument(
+        "--model",
+        metavar="SPEC",
+        default=None,
+        help="a model to read answers in your own words (overrides KEYSMITH_MODEL), e.g. openai:gpt-4o-mini",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -74,11 +90,43 @@ def _show(question: assessment.Question) -> str:
     )
 
 
+def _confirmed(
+    result: assessment.AnswerResult,
+    question: assessment.Question,
+    raw: str,
+    reader: Reader,
+    io: tuple[Callable[[str], str], Callable[[str], None]],
+) -> assessment.AnswerResult | None:
+    """Have the model read an answer the offline parser could not, and record it only if the user says
+    yes; None (nothing recorded) otherwise. Raises EOFError when the input ends at the prompt."""
+    from keysmith.extraction import reading_text
+
+    read, write = io
+    reading = reader(question, raw)
+    if not reading.understood:
+        write(f"{question.name}: {reading.message}")
+        return None
+    if reading.message:
+        write(reading.message)
+    shown = "don't know" if reading.dont_know else str(reading.value)
+    reply = read(f"{reading_text(reading)} Record {shown}? [Y/n] ").strip().lower()
+    if reply not in ("", "y", "yes"):
+        write("Not recorded: answer again.")
+        return None
+    value = None if reading.dont_know else reading.value
+    return assessment.answer(result.state, question.variable_id, value, note=raw)
+
+
 def ask_all(
-    state: AssessmentState, progress: Path, read: Callable[[str], str], write: Callable[[str], None]
+    state: AssessmentState,
+    progress: Path,
+    read: Callable[[str], str],
+    write: Callable[[str], None],
+    reader: Reader | None = None,
 ) -> tuple[AssessmentState, bool]:
     """Ask until every question has an answer; returns the state and whether it is finished (False when
-    the user quits or the input ends)."""
+    the user quits or the input ends). `reader` (a model's reading) is asked only about words the offline
+    parser cannot read, and its reading is recorded only once the user confirms it."""
     while (question := assessment.current_question(state)) is not None:
         write(_show(question))
         try:
@@ -97,12 +145,34 @@ def ask_all(
         if not command or command in ("help", "?"):
             write(HELP)
             continue
-        result = assessment.answer(state, question.variable_id, raw)
+        result: assessment.AnswerResult | None = assessment.answer(state, question.variable_id, raw)
+        if result is not None and not result.understood and reader is not None:
+            try:
+                result = _confirmed(result, question, raw, reader, (read, write))
+            except EOFError:
+                return state, False
+        if result is None:
+            continue
         write(result.message)
         if result.understood:
             state = result.state
             save_progress(progress, state)
     return state, True
+
+
+def _model_reader(settings: Settings, override: str | None) -> Reader | None:
+    """A model reader when `--model` or KEYSMITH_MODEL names a live model (no auto-detection here: the
+    terminal assessment stays offline unless asked); a bad spec raises `ConfigError`."""
+    spec = (override or settings.model).strip()
+    if not spec or spec == "offline":
+        return None
+    from keysmith.extraction import extract_answer
+    from keysmith.models import load_chat_model
+
+    model = load_chat_model(spec, settings)
+    if model is None:
+        return None
+    return lambda question, text: extract_answer(model, question, text, spec)
 
 
 def run(
@@ -116,7 +186,9 @@ def run(
     state = saved or assessment.start(framework)
     answered, total = assessment.progress(state)
     write(f"Resuming: {answered} of {total} answered." if saved else HELP)
-    finished, done = ask_all(state, progress, read, write)
+    finished, done = ask_all(
+        state, progress, read, write, _model_reader(settings, getattr(args, "model", None))
+    )
     if not done:
         save_progress(progress, finished)
         write(f"\nProgress saved to {progress}. Run `keysmith assess` again to resume.")

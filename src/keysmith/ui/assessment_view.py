@@ -18,8 +18,8 @@ import streamlit as st
 
 from keysmith import assessment as machine
 from keysmith.assessment import AssessmentState, Question
-from keysmith.diagnosis import answer_label, full_report
-from keysmith.extraction import Extraction, extract_answer
+from keysmith.diagnosis import full_report
+from keysmith.extraction import Extraction, extract_answer, reading_text
 from keysmith.ui import report_downloads, scorecard, sessions
 from keysmith.ui.state import Resources
 
@@ -136,14 +136,6 @@ def _answer_words(res: Resources, current: AssessmentState, question: Question, 
         st.session_state[_PENDING] = (question.variable_id, reading, words)
     else:
         st.session_state[_FLASH] = ("warn", f"{question.name}: {reading.message}")
-
-
-def reading_text(reading: Extraction) -> str:
-    """'I read that as 2 (weak) because you said "…"' (or as don't know)."""
-    said = f' because you said "{reading.quote}"' if reading.quote else ""
-    if reading.dont_know or reading.value is None:
-        return f"I read that as don't know{said}."
-    return f"I read that as {reading.value} ({answer_label(reading.value)}){said}."
 
 
 def _confirm_reading(
