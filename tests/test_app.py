@@ -138,6 +138,23 @@ def test_history_survives_a_restart_through_the_url(env: Path) -> None:
     assert any(e.label.startswith("[1] ") for e in again.expander)
 
 
+def test_follow_ups_and_a_fallback_notice_survive_a_restart(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = f"openai-compatible:test-model@http://127.0.0.1:{_closed_port()}/v1"
+    monkeypatch.setenv("KEYSMITH_MODEL", spec)
+    monkeypatch.setenv("KEYSMITH_MAX_RETRIES", "0")
+    first = _app()
+    first.chat_input[0].set_value("Why do pilots succeed when rollouts stall?").run()
+    assert not first.exception, first.exception
+    follow_ups = [b.label for b in first.button if b.key and b.key.startswith("follow-")]
+    notices = [w.value for w in first.warning if "Answered offline because" in w.value]
+    assert follow_ups and notices, (follow_ups, [w.value for w in first.warning])
+    again = _app(session=first.query_params["session"])  # a restart: only the URL and the database remain
+    assert [b.label for b in again.button if b.key and b.key.startswith("follow-")] == follow_ups
+    assert [w.value for w in again.warning if "Answered offline because" in w.value] == notices
+
+
 def _answer_all(at: AppTest, value: str) -> AppTest:
     framework = load_framework(Settings.from_env().framework_dir)
     for variable in framework.variables:

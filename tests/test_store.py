@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from postgres import postgres_server_url, postgres_url  # noqa: F401  (fixtures)
+from sqlalchemy import inspect, text
 
 from keysmith.config import Settings
 from keysmith.errors import StoreError
@@ -158,6 +159,19 @@ def test_messages_round_trip_in_order(store: Store, ws: str) -> None:
     assert listed[1].citations == [CITATION] and listed[1].tool_calls == calls and listed[1].mode == "offline"
     assert (listed[2].incomplete, listed[0].incomplete) == (True, False)
     assert listed[0].citations == [] and listed[0].tool_calls == []
+
+
+def test_an_answers_notice_and_follow_ups_are_stored_with_it(store: Store, ws: str) -> None:
+    session = store.create_session(ws, "diagnose", "q")
+    follow_ups = ["Start the self-assessment", "Why do the weights change?"]
+    notice = "Answered offline because the language model timed out."
+    store.add_message(ws, session.id, "user", "Why?")
+    store.add_message(ws, session.id, "assistant", "A [1]", notice=notice, follow_ups=follow_ups)
+    user, answer = store.list_messages(ws, session.id)
+    assert (answer.notice, answer.follow_ups) == (notice, tuple(follow_ups))
+    assert (user.notice, user.follow_ups) == ("", ())
+    with pytest.raises(StoreError, match="follow_ups: expected text, got int"):
+        store.add_message(ws, session.id, "assistant", "B", follow_ups=[3])  # type: ignore[list-item]
 
 
 def test_langchain_secret_shaped_json_stays_plain_data(store: Store, ws: str) -> None:
@@ -514,3 +528,24 @@ def test_missing_postgres_skips_with_a_hint_or_fails_when_required(
     assert outcome in result.stdout, result.stdout
     assert (result.returncode != 0) == (required == "1")
     assert "apt-get install postgresql" in result.stdout
+
+
+def test_a_database_from_before_the_extras_column_is_upgraded_in_place(url: str) -> None:
+    old = Store(url)
+    ws = old.default_workspace().id
+    session = old.create_session(ws, "diagnose", "old session")
+    old.add_message(ws, session.id, "user", "asked before the upgrade")
+    engine = old._engine
+    with engine.begin() as db:  # what an older Keysmith created: no `extras` column
+        db.execute(text("ALTER TABLE messages DROP COLUMN extras"))
+    old.close()
+    upgraded = Store(url)
+    try:
+        (kept,) = upgraded.list_messages(ws, session.id)
+        assert (kept.content, kept.notice, kept.follow_ups) == ("asked before the upgrade", "", ())
+        upgraded.add_message(ws, session.id, "assistant", "new", follow_ups=["Next?"])
+        assert upgraded.list_messages(ws, session.id)[1].follow_ups == ("Next?",)
+        columns = {c["name"] for c in inspect(upgraded._engine).get_columns("messages")}
+        assert "extras" in columns
+    finally:
+        upgraded.close()

@@ -70,6 +70,7 @@ from keysmith.store_records import (
     Session,
     Workspace,
 )
+from keysmith.store_schema import create_or_upgrade
 
 DEFAULT_WORKSPACE_NAME = "My workspace"
 _Row = TypeVar("_Row", bound=Base)
@@ -102,7 +103,7 @@ class Store:
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._clock = Clock()
         try:
-            Base.metadata.create_all(self._engine)
+            create_or_upgrade(self._engine)
         except SQLAlchemyError as exc:
             self._engine.dispose()
             raise translate(exc, self.where) from None
@@ -251,14 +252,23 @@ class Store:
         tool_calls: list[Any] | None = None,
         mode: str = "",
         incomplete: bool = False,
+        notice: str = "",
+        follow_ups: list[str] | None = None,
     ) -> Message:
-        """Append a message to a session (and mark the session as just active)."""
+        """Append a message to a session (and mark the session as just active).
+
+        `notice` and `follow_ups` are what the UI shows with an answer; they are stored so a refresh or a
+        restart shows the same page.
+        """
         now = self._clock.now()
         row = MessageRow(id=_new_id(), workspace_id=workspace_id, session_id=session_id)
         row.role, row.content = _choice(role, ROLES, "role"), clean_text(content, "content")
         row.citations = clean_json(citations or [], "citations")
         row.tool_calls = clean_json(tool_calls or [], "tool_calls")
         row.mode, row.incomplete, row.created = clean_text(mode, "mode", max_chars=200), bool(incomplete), now
+        questions = [clean_text(q, "follow_ups") for q in follow_ups or []]
+        notice_text = clean_text(notice, "notice")
+        row.extras = {"notice": notice_text, "follow_ups": questions} if notice_text or questions else None
         with self._tx() as db:
             self._owned(db, SessionRow, workspace_id, session_id).updated = now
             db.add(row)

@@ -27,6 +27,7 @@ def to_session(row: SessionRow) -> Session:
 
 def to_message(row: MessageRow) -> Message:
     """The plain record of a message row (JSON lists copied so callers cannot alter the row)."""
+    extras = row.extras if isinstance(row.extras, dict) else {}  # NULL in rows older than the column
     return Message(
         id=row.id,
         workspace_id=row.workspace_id,
@@ -38,6 +39,8 @@ def to_message(row: MessageRow) -> Message:
         mode=row.mode,
         incomplete=row.incomplete,
         created=row.created,
+        notice=str(extras.get("notice") or ""),
+        follow_ups=tuple(str(q) for q in extras.get("follow_ups") or ()),
     )
 
 

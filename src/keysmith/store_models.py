@@ -84,6 +84,8 @@ class MessageRow(Base):
     tool_calls: Mapped[list[Any]]
     mode: Mapped[str] = mapped_column(String(200), default="")
     incomplete: Mapped[bool] = mapped_column(Boolean, default=False)
+    # {"notice": str, "follow_ups": [str]}; NULL in rows written before the column existed (store_schema).
+    extras: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created: Mapped[datetime]
 
 

@@ -46,7 +46,11 @@ class Session:
 
 @dataclass(frozen=True)
 class Message:
-    """One chat turn. `citations` is `[{id, source, heading, excerpt}]`; `mode` is the answering mode."""
+    """One chat turn. `citations` is `[{id, source, heading, excerpt}]`; `mode` is the answering mode.
+
+    `notice` is the one line shown above an answer (a fallback, a dropped sentence, why a stream broke) and
+    `follow_ups` the suggested next questions; both empty for user turns.
+    """
 
     id: str
     workspace_id: str
@@ -58,6 +62,8 @@ class Message:
     mode: str
     incomplete: bool
     created: datetime
+    notice: str = ""
+    follow_ups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 The user's question is written to the store before the assistant is called, so a crash, a refresh or a
 provider failure never loses it. The answer streams into the page (tool steps in a collapsible status),
 then is stored with its citations and mode; an answer cut off mid-stream is stored marked incomplete and
-offered a Retry. Follow-ups and the one-line notice are kept for the tab (the store has no column for
-them); after a refresh a fallback is still visible from the stored mode.
+offered a Retry. The one-line notice and the follow-up questions are stored with the answer, so a refresh
+or a restart shows the same page.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from keysmith.ui.state import Resources
 
 STORE_MODE = "diagnose"
 _STREAM_ERROR = "stream_error"  # the plain reason a stream broke, shown with the incomplete answer
-_EXTRAS = "answer_extras"  # message id -> {"notice": str | None, "follow_ups": [str]}
 EXAMPLES = (
     "Our invoice AI pilot was great, but the rollout to 12 regions has stalled for 6 months. Why?",
     "Which variables matter more in production than in the pilot?",
@@ -71,9 +70,8 @@ def _show_message(
         if message.role == "user":
             st.text(message.content)  # the user's own words, verbatim, never rendered as Markdown
             return
-        extras = st.session_state.get(_EXTRAS, {}).get(message.id, {})
         fell_back = "fallback" in message.mode
-        notice = extras.get("notice") or (f"Answered {message.mode}." if fell_back else "")
+        notice = message.notice or (f"Answered {message.mode}." if fell_back else "")
         if notice:
             (st.warning if fell_back or message.incomplete else st.info)(notice)
         show_answer(message.content, message.citations, message.tool_calls)
@@ -84,7 +82,7 @@ def _show_message(
             st.button("Retry", key=f"retry-{message.id}", on_click=queue, args=(question, True))
         feedback.widget(res, message.workspace_id, message.session_id, message.id, rated.get(message.id))
         if is_last:
-            _follow_ups(extras.get("follow_ups") or [], message.id)
+            _follow_ups(list(message.follow_ups), message.id)
 
 
 def show_answer(text: str, citations: list[Any], tool_calls: list[Any]) -> None:
@@ -140,16 +138,20 @@ def _ask(res: Resources, raw: str, retry: bool) -> None:
 
 def _save(res: Resources, ws_id: str, session_id: str, answer: Answer | None, partial: str) -> None:
     if answer is None:
-        broken = res.store.add_message(
-            ws_id, session_id, "assistant", partial, mode=res.assistant.mode, incomplete=True
-        )
         reason = st.session_state.pop(_STREAM_ERROR, None)  # e.g. the vector store went away
-        if reason:
-            st.session_state.setdefault(_EXTRAS, {})[broken.id] = {"notice": reason, "follow_ups": []}
+        res.store.add_message(
+            ws_id,
+            session_id,
+            "assistant",
+            partial,
+            mode=res.assistant.mode,
+            incomplete=True,
+            notice=str(reason or ""),
+        )
         return
     data = answer.to_dict()
     calls = [{"name": c.get("name", "?"), "ok": bool(c.get("ok", True))} for c in data["tool_calls"]]
-    stored = res.store.add_message(
+    res.store.add_message(
         ws_id,
         session_id,
         "assistant",
@@ -158,9 +160,9 @@ def _save(res: Resources, ws_id: str, session_id: str, answer: Answer | None, pa
         tool_calls=calls,
         mode=answer.mode,
         incomplete=answer.incomplete,
+        notice=answer.notice or "",
+        follow_ups=list(answer.follow_ups),
     )
-    extras = st.session_state.setdefault(_EXTRAS, {})
-    extras[stored.id] = {"notice": answer.notice, "follow_ups": list(answer.follow_ups)}
 
 
 def _stream(
