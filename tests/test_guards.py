@@ -87,6 +87,35 @@ def test_text_without_numbers_is_untouched() -> None:
     assert result.text == text and not result.changed
 
 
+def test_numbers_written_as_words_are_guarded_too() -> None:
+    text = (
+        "Seventy percent of AI pilots never reach production. Governance is your weakest variable [1]. "
+        "Twenty-three regions is a lot to change at once. A hundred and fifty users were trained."
+    )
+    result = guard_numbers(text, ["governance: 2"])
+    assert result.text == "Governance is your weakest variable [1]."
+    assert result.dropped == [
+        "Seventy percent of AI pilots never reach production.",
+        "Twenty-three regions is a lot to change at once.",
+        "A hundred and fifty users were trained.",
+    ]
+
+
+def test_spelled_out_and_digit_numbers_source_each_other() -> None:
+    user = "We rolled out to twelve regions; 23 sites are live."
+    text = "Only some of your 12 regions are live. The twenty-three live sites are a start."
+    assert guard_numbers(text, [user]).text == text
+
+
+def test_small_counts_in_words_are_ordinary_speech_unless_a_percentage() -> None:
+    text = "Two profiles score the same answers. One reason stands out. Someone often asks."
+    assert guard_numbers(text, []).text == text
+    assert guard_numbers("Only five percent of the budget went to training.", []).text == ""
+    assert guard_numbers("Between eleven and twelve teams.", ["11 teams"]).dropped == [
+        "Between eleven and twelve teams."
+    ]
+
+
 def test_allowed_numbers_reads_every_source() -> None:
     assert allowed_numbers(["a 1,200 b", "c 3.50"]) == {Decimal(1200), Decimal("3.50")}
 

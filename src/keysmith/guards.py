@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 
+from keysmith.number_words import word_numbers
+
 # A citation group: [1], [1, 2], [1][3]. Not a Markdown link's text (a `(` follows a link's `]`).
 _MARKER_GROUP = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\](?!\()")
 # A line's structure (indent, bullets, "1." / "2)" numbering, quotes, heading hashes): not claims.
@@ -59,7 +61,8 @@ def _numbers_in(text: str) -> list[tuple[str, Decimal]]:
         value = _to_decimal(match.group(1), match.group(2))
         if value is not None:
             found.append((match.group(0), value))
-    return found
+    # "seventy percent", "twenty-three regions": spelled out is still a number the model must not invent.
+    return found + word_numbers(text)
 
 
 def allowed_numbers(sources: Iterable[str]) -> set[Decimal]:
@@ -71,6 +74,8 @@ def allowed_numbers(sources: Iterable[str]) -> set[Decimal]:
             value = _to_decimal(match.group(1), match.group(2))
             if value is not None:
                 values.add(value)
+        # The user's "twelve regions" allows the model's "12 regions" (and the other way round).
+        values.update(value for _, value in word_numbers(source, include_small=True))
     return values
 
 
@@ -102,7 +107,8 @@ def _units(line: str) -> list[str]:
 def guard_numbers(text: str, allowed_sources: Sequence[str]) -> GuardResult:
     """Drop every sentence of `text` that states a number none of `allowed_sources` contains.
 
-    Numbers are digits, decimals, percentages ("40%" is the number 40) and both numbers of "3 out of 5".
+    Numbers are digits, decimals, percentages ("40%" is the number 40), both numbers of "3 out of 5" and
+    numbers written as words from eleven up, or any followed by "percent" (`keysmith.number_words`).
     Citation markers `[n]`, numbered-list prefixes and numbers inside URLs are not claims. A line whose
     sentences are all dropped disappears. `dropped` lists the removed sentences verbatim.
     """
