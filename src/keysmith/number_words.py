@@ -1,4 +1,4 @@
-"""Numbers written as words ("seventy percent", "twenty-three regions", "a hundred and fifty"), for the guards.
+"""Numbers written as words ("seventy percent", "twenty-three regions"), for the answer guards.
 
 `word_numbers(text)` returns each spelled-out number with its value. Small counts (zero to ten) are part of
 ordinary speech ("one reason", "two profiles") and are returned only when a percentage follows ("five
@@ -12,11 +12,29 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-_UNITS = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen"
-).split()
-_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_UNITS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 _SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 _VALUES: dict[str, int] = {word: value for value, word in enumerate(_UNITS)}
 _VALUES.update({word: 20 + 10 * index for index, word in enumerate(_TENS)})
