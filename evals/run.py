@@ -5,8 +5,12 @@ asks Keysmith every dataset question once through the same `Assistant` the app u
 model `model_spec` names), grades the answers with `evals.evaluators` and returns the summary:
 `{"suites": {"retrieval": {"recall_at_3", "mrr", ...}, "abstention": {"accuracy", ...},
 "scenarios": {"stall_reason_recall", "stall_reason_precision", "archetype_precision", ...},
-"assessment": {"parse_accuracy"}, "numbers": {"consistency"}, "citations": {"validity"}},
-"mode", "formula_version", ...}`.
+"scenarios_heldout": {the same metrics as "scenarios"}, "assessment": {"parse_accuracy"},
+"numbers": {"consistency"}, "citations": {"validity"}}, "mode", "formula_version", ...}`.
+
+`scenarios` grades the stories the offline story reader was developed on; `scenarios_heldout` grades a second
+set written blind (evals/datasets/scenarios_heldout.yaml) that nobody tunes against, reported separately so
+the honest number sits beside the flattering one. `numbers` and `citations` grade every answer the run asked.
 `regressions(summary, baseline)` is the CI guard's comparison.
 """
 
@@ -33,8 +37,15 @@ ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT / "evals" / "datasets"
 RESULTS = ROOT / "evals" / "results"
 BASELINE = RESULTS / "baseline" / "summary.json"
-SUITES = ("retrieval", "abstention", "scenarios", "assessment", "numbers", "citations")
-_ANSWER_SUITES = {"abstention", "scenarios", "numbers", "citations"}
+SUITES = ("retrieval", "abstention", "scenarios", "scenarios_heldout", "assessment", "numbers", "citations")
+_ANSWER_SUITES = {"abstention", "scenarios", "scenarios_heldout", "numbers", "citations"}
+# suite -> (dataset file, list key, question field): the questions an answer suite asks Keysmith
+_ASKED: dict[str, tuple[str, str, str]] = {
+    "scenarios": ("scenarios", "scenarios", "story"),
+    "scenarios_heldout": ("scenarios_heldout", "scenarios", "story"),
+    "abstention": ("abstention", "cases", "question"),
+}
+_ALL_ANSWERS = {"numbers", "citations"}  # these grade every answer, so they need every question asked
 OFFLINE = "offline"
 
 # (suite, metric, target); every target is a floor.
@@ -42,6 +53,7 @@ TARGETS: tuple[tuple[str, str, float], ...] = (
     ("retrieval", "recall_at_3", 0.9),
     ("abstention", "accuracy", 0.9),
     ("scenarios", "stall_reason_recall", 0.8),
+    ("scenarios_heldout", "stall_reason_recall", 0.8),
     ("assessment", "parse_accuracy", 0.9),
     ("numbers", "consistency", 1.0),
     ("citations", "validity", 1.0),
@@ -55,6 +67,9 @@ GUARDED: tuple[tuple[str, str, bool], ...] = (
     ("scenarios", "stall_reason_recall", True),
     ("scenarios", "stall_reason_precision", True),
     ("scenarios", "archetype_precision", True),
+    ("scenarios_heldout", "stall_reason_recall", True),
+    ("scenarios_heldout", "stall_reason_precision", True),
+    ("scenarios_heldout", "archetype_precision", True),
     ("assessment", "parse_accuracy", True),
     ("numbers", "consistency", True),
     ("citations", "validity", True),
@@ -104,10 +119,25 @@ def _parse_answer() -> s.ParseFn:
     return parse_answer
 
 
-def _collect_turns(datasets: Path, ask: AskFn, framework: Framework, retriever: Retriever) -> dict[str, Turn]:
-    """Ask every scenario story and abstention question once."""
-    questions = [(str(c["id"]), str(c["story"])) for c in s.load_cases(datasets, "scenarios", "scenarios")]
-    questions += [(str(c["id"]), str(c["question"])) for c in s.load_cases(datasets, "abstention", "cases")]
+def _questions(datasets: Path, chosen: Sequence[str]) -> list[tuple[str, str]]:
+    """(case id, question) for every dataset the chosen suites grade; a case id used twice is refused."""
+    wanted = set(_ASKED) if _ALL_ANSWERS & set(chosen) else set(chosen) & set(_ASKED)
+    questions: list[tuple[str, str]] = []
+    for suite, (name, key, field_name) in _ASKED.items():
+        if suite in wanted:
+            questions += [(str(c["id"]), str(c[field_name])) for c in s.load_cases(datasets, name, key)]
+    seen = Counter(cid for cid, _question in questions)
+    repeated = sorted(cid for cid, count in seen.items() if count > 1)
+    if repeated:
+        raise ValueError(f"case id {repeated[0]!r} is used by more than one question; ids must be unique")
+    return questions
+
+
+def _collect_turns(
+    datasets: Path, chosen: Sequence[str], ask: AskFn, framework: Framework, retriever: Retriever
+) -> dict[str, Turn]:
+    """Ask each question the chosen suites grade once (see `_questions`)."""
+    questions = _questions(datasets, chosen)
     return {cid: take_turn(cid, question, ask, framework, retriever) for cid, question in questions}
 
 
@@ -115,9 +145,10 @@ def _answer_suites(
     chosen: Sequence[str], datasets: Path, turns: dict[str, Turn], framework: Framework, retriever: Retriever
 ) -> dict[str, s.SuiteResult]:
     results: dict[str, s.SuiteResult] = {}
-    if "scenarios" in chosen:
-        scenarios = s.load_cases(datasets, "scenarios", "scenarios")
-        results["scenarios"] = s.scenario_suite(scenarios, turns, framework, _story_reasons(framework))
+    for suite in ("scenarios", "scenarios_heldout"):
+        if suite in chosen:
+            stories = s.load_cases(datasets, _ASKED[suite][0], "scenarios")
+            results[suite] = s.scenario_suite(stories, turns, framework, _story_reasons(framework))
     if "abstention" in chosen:
         results["abstention"] = s.abstention_suite(s.load_cases(datasets, "abstention", "cases"), turns)
     if "numbers" in chosen:
@@ -141,7 +172,6 @@ def run_evals(
     from the deterministic suites; it needs an answer suite to have run.
     """
     from keysmith.models import resolve_model_spec
-    from keysmith.scoring import FORMULA_VERSION
 
     say = progress or (lambda _line: None)
     unknown = sorted(set(suites) - set(SUITES))
@@ -162,12 +192,23 @@ def run_evals(
     if "retrieval" in suites:
         results["retrieval"] = s.retrieval_suite(datasets, retriever)
     if _ANSWER_SUITES & set(suites):
-        say(f"asking {spec}: scenario stories and abstention questions")
-        turns = _collect_turns(datasets, make_ask(settings, framework, retriever, spec), framework, retriever)
+        say(f"asking {spec}: the questions of {', '.join(sorted(set(suites) & _ANSWER_SUITES))}")
+        ask = make_ask(settings, framework, retriever, spec)
+        turns = _collect_turns(datasets, suites, ask, framework, retriever)
         results.update(_answer_suites(suites, datasets, turns, framework, retriever))
     if judge_spec and turns:
         results["judge"] = _judge(settings, judge_spec, list(turns.values()), retriever)
-    summary = {
+    summary = _summary(results, turns, spec, started)
+    return EvalRun(summary, {name: result.cases for name, result in results.items()})
+
+
+def _summary(
+    results: dict[str, s.SuiteResult], turns: dict[str, Turn], spec: str, started: float
+) -> dict[str, Any]:
+    """summary.json: each suite's metrics in SUITES order, the judge's, and how the run went."""
+    from keysmith.scoring import FORMULA_VERSION
+
+    return {
         "suites": {name: results[name].metrics for name in SUITES if name in results},
         "judge": results["judge"].metrics if "judge" in results else None,
         "mode": OFFLINE if spec == OFFLINE else spec,
@@ -179,7 +220,6 @@ def run_evals(
         "seconds": round(time.perf_counter() - started, 2),
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    return EvalRun(summary, {name: result.cases for name, result in results.items()})
 
 
 def write_run(run: EvalRun, out_dir: Path | None = None, results_dir: Path = RESULTS) -> Path:

@@ -1,8 +1,9 @@
 """The eval suites: each reads its dataset, runs Keysmith, grades with `evals.evaluators`.
 
 A `SuiteResult`'s `metrics` are what `summary.json` reports for the suite; `cases` are per-case records (with
-the reason a case failed) for `cases.json`. The answer suites (scenarios, abstention, numbers, citations)
-grade the `Turn`s the runner collected once, so asking each question once serves all four.
+the reason a case failed) for `cases.json`. The answer suites (scenarios, scenarios_heldout, abstention,
+numbers, citations) grade the `Turn`s the runner collected once, so asking each question once serves them all;
+`scenario_suite` grades the development stories and the held-out ones alike.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """CI guard: the offline eval suites must not fall below the committed baseline (evals/results/baseline/).
 
 Runs every suite offline on a fresh index in a temporary data dir (about a minute on 2 cores) and fails when
-a guarded metric is worse than the baseline by more than TOLERANCE, listing the cases that failed. When a
+a guarded metric is worse than the baseline by more than TOLERANCE, listing the cases that failed. The
+held-out stories (`scenarios_heldout`) are guarded like the development ones, with the same tolerance. When a
 change improves a metric, or a deliberate trade-off lowers one, regenerate the baseline with
 `keysmith eval --model offline --out evals/results/baseline` and commit it with the reason.
 """
@@ -28,6 +29,7 @@ REQUIRED = {
     "retrieval": {"recall_at_3", "mrr"},
     "abstention": {"accuracy"},
     "scenarios": {"stall_reason_recall", "stall_reason_precision", "archetype_precision"},
+    "scenarios_heldout": {"stall_reason_recall", "stall_reason_precision", "archetype_precision"},
     "assessment": {"parse_accuracy"},
     "numbers": {"consistency"},
     "citations": {"validity"},
@@ -82,6 +84,32 @@ def test_the_guard_sees_a_drop_and_a_rise_in_false_abstentions() -> None:
     ]
 
 
+def test_the_held_out_stories_are_graded_apart_and_guarded(offline_run: runner.EvalRun) -> None:
+    dev, heldout = offline_run.cases["scenarios"], offline_run.cases["scenarios_heldout"]
+    assert len(heldout) == offline_run.summary["suites"]["scenarios_heldout"]["cases"] == 24
+    assert {c["id"] for c in dev}.isdisjoint(c["id"] for c in heldout)
+    assert all(c["id"].startswith("h") for c in heldout)
+    baseline = json.loads(runner.BASELINE.read_text(encoding="utf-8"))
+    for metric in REQUIRED["scenarios_heldout"]:
+        assert ("scenarios_heldout", metric, True) in runner.GUARDED
+        assert isinstance(baseline["suites"]["scenarios_heldout"][metric], float), metric
+    then = baseline["suites"]["scenarios_heldout"]["stall_reason_recall"]
+    dropped = {"suites": {"scenarios_heldout": {"stall_reason_recall": then - 0.05}}}
+    assert runner.regressions(dropped, baseline, TOLERANCE) == [
+        f"scenarios_heldout.stall_reason_recall: {then - 0.05:.3f} vs baseline {then:.3f} (tolerance 0.02)"
+    ]
+
+
+def test_a_case_id_shared_by_two_datasets_is_refused(settings: Settings, tmp_path: Path) -> None:
+    story = {"id": "s1", "story": STORY, "stall_reasons": ["governance_vacuum"], "archetypes": []}
+    for name in ("scenarios", "scenarios_heldout"):
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump({"scenarios": [story]}), encoding="utf-8")
+    with pytest.raises(ValueError, match="'s1'"):
+        runner.run_evals(
+            settings, ("scenarios", "scenarios_heldout"), model_spec="offline", datasets=tmp_path
+        )
+
+
 def test_keysmith_eval_assessment_json_writes_the_summary(tmp_path: Path) -> None:
     env = {**os.environ, "KEYSMITH_DATA_DIR": str(tmp_path / "data"), "KEYSMITH_MODEL": "offline"}
     out = tmp_path / "out"
@@ -108,6 +136,9 @@ def test_an_unknown_suite_is_refused_with_its_name() -> None:
 
 
 STORY = "Legal froze our AI rollout: nobody owns the model and there are no rules for incidents."
+HELDOUT_STORY = (
+    "Finance paused the AI rollout: at full volume the running costs outweigh what the pilot saved."
+)
 
 
 def test_the_same_suites_grade_a_model_answering_over_http(
@@ -125,7 +156,16 @@ def test_the_same_suites_grade_a_model_answering_over_http(
         {"id": "x1", "kind": "off_topic", "expect": "abstain", "question": "Best pizza in Rome?"},
         {"id": "c1", "kind": "control", "expect": "answer", "question": "What is the Zoom Level Problem?"},
     ]
+    heldout = {
+        "id": "h1",
+        "story": HELDOUT_STORY,
+        "stall_reasons": ["economics_shift"],
+        "archetypes": [],
+    }
     (datasets / "scenarios.yaml").write_text(yaml.safe_dump({"scenarios": [scenario]}), encoding="utf-8")
+    (datasets / "scenarios_heldout.yaml").write_text(
+        yaml.safe_dump({"scenarios": [heldout]}), encoding="utf-8"
+    )
     (datasets / "abstention.yaml").write_text(yaml.safe_dump({"cases": cases}), encoding="utf-8")
     openai_server.reply(
         ToolCalls([("read_story", {"text": STORY})]),
@@ -133,18 +173,23 @@ def test_the_same_suites_grade_a_model_answering_over_http(
         Text(
             "This is a Governance Vacuum [1]; start with Risk Management. 40% of rollouts fail this way [1]."
         ),
+        ToolCalls([("read_story", {"text": HELDOUT_STORY})]),
+        ToolCalls([("search_framework", {"query": "production costs"})]),
+        Text("This looks like an Economics Shift: the pilot's costs were not production costs [1]."),
         Text("That is outside what Keysmith covers."),
         ToolCalls([("search_framework", {"query": "Zoom Level Problem"})]),
         Text("The Zoom Level Problem: the pilot never looked past one team [1]."),
     )
     spec = f"openai-compatible:fake-model@{openai_server.base_url}"
-    suites = ("scenarios", "abstention", "numbers", "citations")
+    suites = ("scenarios", "scenarios_heldout", "abstention", "numbers", "citations")
     summary = runner.run_evals(settings, suites, model_spec=spec, datasets=datasets).summary
     assert summary["mode"] == spec
     modes = summary["answer_modes"]  # every answer came from the model, none from the offline fallback
-    assert sum(modes.values()) == 3 and not any(mode.startswith("offline") for mode in modes), modes
+    assert sum(modes.values()) == 4 and not any(mode.startswith("offline") for mode in modes), modes
     assert summary["suites"]["scenarios"]["stall_reason_recall"] == 1.0
     assert summary["suites"]["scenarios"]["archetype_precision"] == 1.0
+    assert summary["suites"]["scenarios_heldout"]["stall_reason_recall"] == 1.0
+    assert summary["suites"]["scenarios_heldout"]["stall_reason_precision"] == 1.0
     assert summary["suites"]["abstention"]["accuracy"] == 1.0
     assert summary["suites"]["abstention"]["false_abstention_rate"] == 0.0
     # The invented "40%" sentence was dropped by the answer guards, so every number left is supported.

@@ -167,6 +167,22 @@ def test_datasets_are_big_enough_and_well_formed() -> None:
         assert len(ids) == len(set(ids))
 
 
+def test_the_held_out_stories_are_a_separate_well_formed_set() -> None:
+    heldout, dev = _load("scenarios_heldout"), _load("scenarios")
+    assert [str(c["id"])[:4] for c in heldout] == [f"h{n:02d}-" for n in range(1, 25)]
+    assert set(heldout[0]) >= {"id", "industry", "role", "story", "stall_reasons", "variables", "archetypes"}
+    for case in heldout:
+        reasons, acceptable = case["stall_reasons"], case.get("also_acceptable", [])
+        assert isinstance(reasons, list) and 1 <= len(reasons) <= 2 and set(reasons) <= set(REASONS)
+        assert isinstance(acceptable, list) and set(acceptable) <= set(REASONS) - set(reasons)
+        assert set(case["archetypes"]) <= set(ARCHETYPES)  # type: ignore[arg-type]
+        assert ". " in str(case["story"])  # at least two sentences
+    main = [c["stall_reasons"][0] for c in heldout]  # type: ignore[index]
+    assert all(main.count(reason) >= 4 for reason in REASONS), main
+    assert {c["story"] for c in heldout}.isdisjoint(c["story"] for c in dev)
+    assert {c["id"] for c in heldout}.isdisjoint(c["id"] for c in dev)
+
+
 class _NoIndex:
     """A retriever stand-in that finds nothing, so the judge is shown the citation excerpts."""
 

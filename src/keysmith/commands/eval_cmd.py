@@ -1,7 +1,9 @@
 """`keysmith eval [SUITE] [--model SPEC] [--json]`: measure answer quality on the eval datasets.
 
 Runs the suites in `evals/` (a source checkout's folder beside `src/`): retrieval recall@3 and MRR,
-abstention, stall-reason diagnosis, assessment-answer parsing, numbers consistency and citation validity.
+abstention, stall-reason diagnosis (`scenarios`, the development stories, and `scenarios_heldout`, a set
+written blind that nobody tunes against, reported apart), assessment-answer parsing, numbers consistency and
+citation validity.
 Prints a table (or the summary JSON with `--json`) and writes `summary.json` and `cases.json` to
 `evals/results/<UTC timestamp>/` (or to `--out DIR`). `--model` runs the same suites against a model; by
 default the configured model (offline when none is). `--data-dir` points the index somewhere else (it is
@@ -22,7 +24,16 @@ from typing import Any
 from keysmith.config import Settings
 from keysmith.errors import KeysmithError
 
-_SUITES = ("all", "retrieval", "abstention", "scenarios", "assessment", "numbers", "citations")
+_SUITES = (
+    "all",
+    "retrieval",
+    "abstention",
+    "scenarios",
+    "scenarios_heldout",
+    "assessment",
+    "numbers",
+    "citations",
+)
 _ROOT = Path(__file__).resolve().parents[3]
 
 
