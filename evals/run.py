@@ -5,12 +5,14 @@ asks Keysmith every dataset question once through the same `Assistant` the app u
 model `model_spec` names), grades the answers with `evals.evaluators` and returns the summary:
 `{"suites": {"retrieval": {"recall_at_3", "mrr", ...}, "abstention": {"accuracy", ...},
 "scenarios": {"stall_reason_recall", "stall_reason_precision", "archetype_precision", ...},
-"scenarios_heldout": {the same metrics as "scenarios"}, "assessment": {"parse_accuracy"},
-"numbers": {"consistency"}, "citations": {"validity"}}, "mode", "formula_version", ...}`.
+"scenarios_heldout": {the same metrics as "scenarios"}, "scenarios_blind": {the same again},
+"assessment": {"parse_accuracy"}, "numbers": {"consistency"}, "citations": {"validity"}}, "mode",
+"formula_version", ...}`.
 
-`scenarios` grades the stories the offline story reader was developed on; `scenarios_heldout` grades a second
-set written blind (evals/datasets/scenarios_heldout.yaml) that nobody tunes against, reported separately so
-the honest number sits beside the flattering one. `numbers` and `citations` grade every answer the run asked.
+`scenarios` grades the stories the offline story reader was developed on; each suite in `BLIND_SUITES`
+(`scenarios_heldout`, `scenarios_blind`) grades a further set written blind (evals/datasets/<suite>.yaml) that
+nobody tunes against, reported separately so the honest numbers sit beside the flattering one (a new blind
+set is one dataset file and one entry in `BLIND_SUITES`). `numbers` and `citations` grade every answer asked.
 `regressions(summary, baseline)` is the CI guard's comparison.
 """
 
@@ -37,12 +39,15 @@ ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT / "evals" / "datasets"
 RESULTS = ROOT / "evals" / "results"
 BASELINE = RESULTS / "baseline" / "summary.json"
-SUITES = ("retrieval", "abstention", "scenarios", "scenarios_heldout", "assessment", "numbers", "citations")
-_ANSWER_SUITES = {"abstention", "scenarios", "scenarios_heldout", "numbers", "citations"}
+# Story sets written blind and graded like `scenarios`, each reported as its own suite; the dataset file is
+# evals/datasets/<suite>.yaml (a list under `scenarios`, the same schema as scenarios.yaml).
+BLIND_SUITES: tuple[str, ...] = ("scenarios_heldout", "scenarios_blind")
+_STORY_SUITES = ("scenarios", *BLIND_SUITES)
+SUITES = ("retrieval", "abstention", *_STORY_SUITES, "assessment", "numbers", "citations")
+_ANSWER_SUITES = {"abstention", *_STORY_SUITES, "numbers", "citations"}
 # suite -> (dataset file, list key, question field): the questions an answer suite asks Keysmith
 _ASKED: dict[str, tuple[str, str, str]] = {
-    "scenarios": ("scenarios", "scenarios", "story"),
-    "scenarios_heldout": ("scenarios_heldout", "scenarios", "story"),
+    **{suite: (suite, "scenarios", "story") for suite in _STORY_SUITES},
     "abstention": ("abstention", "cases", "question"),
 }
 _ALL_ANSWERS = {"numbers", "citations"}  # these grade every answer, so they need every question asked
@@ -52,8 +57,7 @@ OFFLINE = "offline"
 TARGETS: tuple[tuple[str, str, float], ...] = (
     ("retrieval", "recall_at_3", 0.9),
     ("abstention", "accuracy", 0.9),
-    ("scenarios", "stall_reason_recall", 0.8),
-    ("scenarios_heldout", "stall_reason_recall", 0.8),
+    *((suite, "stall_reason_recall", 0.8) for suite in _STORY_SUITES),
     ("assessment", "parse_accuracy", 0.9),
     ("numbers", "consistency", 1.0),
     ("citations", "validity", 1.0),
@@ -64,12 +68,11 @@ GUARDED: tuple[tuple[str, str, bool], ...] = (
     ("retrieval", "mrr", True),
     ("abstention", "accuracy", True),
     ("abstention", "false_abstention_rate", False),
-    ("scenarios", "stall_reason_recall", True),
-    ("scenarios", "stall_reason_precision", True),
-    ("scenarios", "archetype_precision", True),
-    ("scenarios_heldout", "stall_reason_recall", True),
-    ("scenarios_heldout", "stall_reason_precision", True),
-    ("scenarios_heldout", "archetype_precision", True),
+    *(
+        (suite, metric, True)
+        for suite in _STORY_SUITES
+        for metric in ("stall_reason_recall", "stall_reason_precision", "archetype_precision")
+    ),
     ("assessment", "parse_accuracy", True),
     ("numbers", "consistency", True),
     ("citations", "validity", True),
@@ -145,7 +148,7 @@ def _answer_suites(
     chosen: Sequence[str], datasets: Path, turns: dict[str, Turn], framework: Framework, retriever: Retriever
 ) -> dict[str, s.SuiteResult]:
     results: dict[str, s.SuiteResult] = {}
-    for suite in ("scenarios", "scenarios_heldout"):
+    for suite in _STORY_SUITES:
         if suite in chosen:
             stories = s.load_cases(datasets, _ASKED[suite][0], "scenarios")
             results[suite] = s.scenario_suite(stories, turns, framework, _story_reasons(framework))

@@ -1,9 +1,10 @@
 """The eval suites: each reads its dataset, runs Keysmith, grades with `evals.evaluators`.
 
 A `SuiteResult`'s `metrics` are what `summary.json` reports for the suite; `cases` are per-case records (with
-the reason a case failed) for `cases.json`. The answer suites (scenarios, scenarios_heldout, abstention,
-numbers, citations) grade the `Turn`s the runner collected once, so asking each question once serves them all;
-`scenario_suite` grades the development stories and the held-out ones alike.
+the reason a case failed) for `cases.json`. The answer suites (scenarios and the blind story sets
+scenarios_heldout and scenarios_blind, abstention, numbers, citations) grade the `Turn`s the runner collected
+once, so asking each question once serves them all; `scenario_suite` grades the development stories and every
+blind set alike.
 """
 
 from __future__ import annotations

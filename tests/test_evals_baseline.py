@@ -2,7 +2,8 @@
 
 Runs every suite offline on a fresh index in a temporary data dir (about a minute on 2 cores) and fails when
 a guarded metric is worse than the baseline by more than TOLERANCE, listing the cases that failed. The
-held-out stories (`scenarios_heldout`) are guarded like the development ones, with the same tolerance. When a
+story sets written blind (`scenarios_heldout`, `scenarios_blind`) are guarded like the development ones, with
+the same tolerance. When a
 change improves a metric, or a deliberate trade-off lowers one, regenerate the baseline with
 `keysmith eval --model offline --out evals/results/baseline` and commit it with the reason.
 """
@@ -30,6 +31,7 @@ REQUIRED = {
     "abstention": {"accuracy"},
     "scenarios": {"stall_reason_recall", "stall_reason_precision", "archetype_precision"},
     "scenarios_heldout": {"stall_reason_recall", "stall_reason_precision", "archetype_precision"},
+    "scenarios_blind": {"stall_reason_recall", "stall_reason_precision", "archetype_precision"},
     "assessment": {"parse_accuracy"},
     "numbers": {"consistency"},
     "citations": {"validity"},
@@ -84,30 +86,44 @@ def test_the_guard_sees_a_drop_and_a_rise_in_false_abstentions() -> None:
     ]
 
 
-def test_the_held_out_stories_are_graded_apart_and_guarded(offline_run: runner.EvalRun) -> None:
-    dev, heldout = offline_run.cases["scenarios"], offline_run.cases["scenarios_heldout"]
-    assert len(heldout) == offline_run.summary["suites"]["scenarios_heldout"]["cases"] == 24
-    assert {c["id"] for c in dev}.isdisjoint(c["id"] for c in heldout)
-    assert all(c["id"].startswith("h") for c in heldout)
+# Each story set written blind (runner.BLIND_SUITES) and the letter its case ids start with.
+BLIND_SETS = {"scenarios_heldout": "h", "scenarios_blind": "b"}
+
+
+def test_the_blind_story_sets_are_the_runners() -> None:
+    assert tuple(BLIND_SETS) == runner.BLIND_SUITES
+    assert all(suite in runner.SUITES and suite in REQUIRED for suite in BLIND_SETS)
+
+
+@pytest.mark.parametrize(("suite", "prefix"), BLIND_SETS.items())
+def test_each_blind_story_set_is_graded_apart_and_guarded(
+    offline_run: runner.EvalRun, suite: str, prefix: str
+) -> None:
+    dev, stories = offline_run.cases["scenarios"], offline_run.cases[suite]
+    assert len(stories) == offline_run.summary["suites"][suite]["cases"] == 24
+    assert {c["id"] for c in dev}.isdisjoint(c["id"] for c in stories)
+    assert all(c["id"].startswith(prefix) for c in stories)
+    for metric in REQUIRED[suite]:
+        assert (suite, metric, True) in runner.GUARDED
     baseline = json.loads(runner.BASELINE.read_text(encoding="utf-8"))
-    for metric in REQUIRED["scenarios_heldout"]:
-        assert ("scenarios_heldout", metric, True) in runner.GUARDED
-        assert isinstance(baseline["suites"]["scenarios_heldout"][metric], float), metric
-    then = baseline["suites"]["scenarios_heldout"]["stall_reason_recall"]
-    dropped = {"suites": {"scenarios_heldout": {"stall_reason_recall": then - 0.05}}}
+    if suite not in baseline["suites"]:  # a set added since the baseline was last regenerated
+        pytest.skip(f"{suite} is not in the committed baseline yet; regenerate it to guard {suite}")
+    for metric in REQUIRED[suite]:
+        assert isinstance(baseline["suites"][suite][metric], float), metric
+    then = baseline["suites"][suite]["stall_reason_recall"]
+    dropped = {"suites": {suite: {"stall_reason_recall": then - 0.05}}}
     assert runner.regressions(dropped, baseline, TOLERANCE) == [
-        f"scenarios_heldout.stall_reason_recall: {then - 0.05:.3f} vs baseline {then:.3f} (tolerance 0.02)"
+        f"{suite}.stall_reason_recall: {then - 0.05:.3f} vs baseline {then:.3f} (tolerance 0.02)"
     ]
 
 
 def test_a_case_id_shared_by_two_datasets_is_refused(settings: Settings, tmp_path: Path) -> None:
     story = {"id": "s1", "story": STORY, "stall_reasons": ["governance_vacuum"], "archetypes": []}
-    for name in ("scenarios", "scenarios_heldout"):
+    names = ("scenarios", *runner.BLIND_SUITES)
+    for name in names:
         (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump({"scenarios": [story]}), encoding="utf-8")
     with pytest.raises(ValueError, match="'s1'"):
-        runner.run_evals(
-            settings, ("scenarios", "scenarios_heldout"), model_spec="offline", datasets=tmp_path
-        )
+        runner.run_evals(settings, names, model_spec="offline", datasets=tmp_path)
 
 
 def test_keysmith_eval_assessment_json_writes_the_summary(tmp_path: Path) -> None:
@@ -139,6 +155,7 @@ STORY = "Legal froze our AI rollout: nobody owns the model and there are no rule
 HELDOUT_STORY = (
     "Finance paused the AI rollout: at full volume the running costs outweigh what the pilot saved."
 )
+BLIND_STORY = "Only the volunteers use the AI tool; the other teams were never trained and fear for jobs."
 
 
 def test_the_same_suites_grade_a_model_answering_over_http(
@@ -163,9 +180,16 @@ def test_the_same_suites_grade_a_model_answering_over_http(
         "archetypes": [],
     }
     (datasets / "scenarios.yaml").write_text(yaml.safe_dump({"scenarios": [scenario]}), encoding="utf-8")
+    blind = {
+        "id": "b1",
+        "story": BLIND_STORY,
+        "stall_reasons": ["change_management_deficit"],
+        "archetypes": ["education"],
+    }
     (datasets / "scenarios_heldout.yaml").write_text(
         yaml.safe_dump({"scenarios": [heldout]}), encoding="utf-8"
     )
+    (datasets / "scenarios_blind.yaml").write_text(yaml.safe_dump({"scenarios": [blind]}), encoding="utf-8")
     (datasets / "abstention.yaml").write_text(yaml.safe_dump({"cases": cases}), encoding="utf-8")
     openai_server.reply(
         ToolCalls([("read_story", {"text": STORY})]),
@@ -176,20 +200,25 @@ def test_the_same_suites_grade_a_model_answering_over_http(
         ToolCalls([("read_story", {"text": HELDOUT_STORY})]),
         ToolCalls([("search_framework", {"query": "production costs"})]),
         Text("This looks like an Economics Shift: the pilot's costs were not production costs [1]."),
+        ToolCalls([("read_story", {"text": BLIND_STORY})]),
+        ToolCalls([("search_framework", {"query": "teams that did not volunteer"})]),
+        Text("A Change Management Deficit: adoption stopped at the volunteers [1]. Education comes first."),
         Text("That is outside what Keysmith covers."),
         ToolCalls([("search_framework", {"query": "Zoom Level Problem"})]),
         Text("The Zoom Level Problem: the pilot never looked past one team [1]."),
     )
     spec = f"openai-compatible:fake-model@{openai_server.base_url}"
-    suites = ("scenarios", "scenarios_heldout", "abstention", "numbers", "citations")
+    suites = ("scenarios", "scenarios_heldout", "scenarios_blind", "abstention", "numbers", "citations")
     summary = runner.run_evals(settings, suites, model_spec=spec, datasets=datasets).summary
     assert summary["mode"] == spec
     modes = summary["answer_modes"]  # every answer came from the model, none from the offline fallback
-    assert sum(modes.values()) == 4 and not any(mode.startswith("offline") for mode in modes), modes
+    assert sum(modes.values()) == 5 and not any(mode.startswith("offline") for mode in modes), modes
     assert summary["suites"]["scenarios"]["stall_reason_recall"] == 1.0
     assert summary["suites"]["scenarios"]["archetype_precision"] == 1.0
     assert summary["suites"]["scenarios_heldout"]["stall_reason_recall"] == 1.0
     assert summary["suites"]["scenarios_heldout"]["stall_reason_precision"] == 1.0
+    assert summary["suites"]["scenarios_blind"]["stall_reason_recall"] == 1.0
+    assert summary["suites"]["scenarios_blind"]["archetype_precision"] == 1.0
     assert summary["suites"]["abstention"]["accuracy"] == 1.0
     assert summary["suites"]["abstention"]["false_abstention_rate"] == 0.0
     # The invented "40%" sentence was dropped by the answer guards, so every number left is supported.

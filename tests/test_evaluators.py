@@ -167,20 +167,26 @@ def test_datasets_are_big_enough_and_well_formed() -> None:
         assert len(ids) == len(set(ids))
 
 
-def test_the_held_out_stories_are_a_separate_well_formed_set() -> None:
-    heldout, dev = _load("scenarios_heldout"), _load("scenarios")
-    assert [str(c["id"])[:4] for c in heldout] == [f"h{n:02d}-" for n in range(1, 25)]
-    assert set(heldout[0]) >= {"id", "industry", "role", "story", "stall_reasons", "variables", "archetypes"}
-    for case in heldout:
+# The story sets written blind (evals.run.BLIND_SUITES) and the letter their case ids start with.
+BLIND_SETS = {"scenarios_heldout": "h", "scenarios_blind": "b"}
+
+
+@pytest.mark.parametrize(("name", "prefix"), BLIND_SETS.items())
+def test_each_blind_story_set_is_separate_and_well_formed(name: str, prefix: str) -> None:
+    stories = _load(name)
+    others = [c for other in ("scenarios", *BLIND_SETS) if other != name for c in _load(other)]
+    assert [str(c["id"])[:4] for c in stories] == [f"{prefix}{n:02d}-" for n in range(1, 25)]
+    assert set(stories[0]) >= {"id", "industry", "role", "story", "stall_reasons", "variables", "archetypes"}
+    for case in stories:
         reasons, acceptable = case["stall_reasons"], case.get("also_acceptable", [])
         assert isinstance(reasons, list) and 1 <= len(reasons) <= 2 and set(reasons) <= set(REASONS)
         assert isinstance(acceptable, list) and set(acceptable) <= set(REASONS) - set(reasons)
         assert set(case["archetypes"]) <= set(ARCHETYPES)  # type: ignore[arg-type]
         assert ". " in str(case["story"])  # at least two sentences
-    main = [c["stall_reasons"][0] for c in heldout]  # type: ignore[index]
+    main = [c["stall_reasons"][0] for c in stories]  # type: ignore[index]
     assert all(main.count(reason) >= 4 for reason in REASONS), main
-    assert {c["story"] for c in heldout}.isdisjoint(c["story"] for c in dev)
-    assert {c["id"] for c in heldout}.isdisjoint(c["id"] for c in dev)
+    assert {c["story"] for c in stories}.isdisjoint(c["story"] for c in others)
+    assert {c["id"] for c in stories}.isdisjoint(c["id"] for c in others)
 
 
 class _NoIndex:
