@@ -241,3 +241,64 @@ def test_user_html_is_escaped_in_quotes(composer: Composer) -> None:
 def test_routing(framework: Framework, question: str, intent: str, detail: str) -> None:
     chosen = route(question, framework)
     assert (chosen.intent, chosen.detail) == (intent, detail)
+
+
+def test_a_second_reason_nearly_as_strong_is_passed_on(composer: Composer) -> None:
+    story = (
+        "Our claims-triage AI pilot went well. In production the handlers re-type its scores into the "
+        "claims system by hand, and nobody sat down with the handlers outside the pilot team: most keep "
+        "their old way of working."
+    )
+    text = ask(composer, story).answer
+    assert "**Input-Output Mismatch.**" in text and "**Change Management Deficit.**" in text
+    assert "points to two of the five stall reasons" in text
+
+
+def test_a_pilot_and_rollout_story_without_an_ai_word_is_diagnosed(composer: Composer) -> None:
+    story = (
+        "The pilot at our Leeds depot went well, but the rollout to the other sites has stalled: the "
+        "planners there copy the schedule across into the old system and nobody sat down with them."
+    )
+    answer = ask(composer, story)
+    assert not answer.abstained
+    assert "**What is likely happening**" in answer.answer
+    assert "**Input-Output Mismatch.**" in answer.answer
+    assert_well_cited(answer)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who won the football league last season, and how many goals did their striker score?",
+        "How long should I bake banana bread?",
+    ],
+)
+def test_sports_and_recipes_still_abstain(composer: Composer, question: str) -> None:
+    answer = ask(composer, question)
+    assert answer.abstained
+    assert answer.citations == []
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("Pilot went fine, go-live at the other plants keeps slipping.", "diagnose"),
+        ("Football results from the weekend, please.", "explain"),
+    ],
+)
+def test_a_terse_pilot_and_go_live_statement_is_routed_as_a_story(
+    framework: Framework, question: str, intent: str
+) -> None:
+    assert route(question, framework).intent == intent
+
+
+def test_a_second_reason_with_no_evidence_of_its_own_is_not_named(composer: Composer) -> None:
+    # Hand-offs by hand are weak process integration, a signal variable zoom level shares with input-output
+    # mismatch; with nothing else pointing at zoom level it is not named beside it.
+    story = (
+        "Our AI pilot for purchase orders worked. In the rollout the buyers copy and paste the AI's "
+        "suggestions into the ordering screen by hand."
+    )
+    text = ask(composer, story).answer
+    assert "**Input-Output Mismatch.**" in text
+    assert "**Zoom Level Problem.**" not in text

@@ -863,3 +863,195 @@ def test_a_huge_story_is_read_up_to_the_cap_without_error() -> None:
     story = "Legal hasn't signed off. " + "x " * 500_000
     signals = read_story(story, FRAMEWORK)
     assert signals.stall_reasons[0].id == "governance_vacuum"
+
+
+# --- cues whose meaning depends on their subject ---------------------------------------------------------
+
+
+def _reason_ids(story: str) -> list[str]:
+    return [f.id for f in read_story(story, FRAMEWORK).stall_reasons]
+
+
+def _variable_ids(story: str) -> set[str]:
+    return {v.id for v in read_story(story, FRAMEWORK).variables}
+
+
+@pytest.mark.parametrize(
+    "story",
+    [
+        "Our AI booking pilot went well for a client who owns 38 dental practices, but the rollout to "
+        "the rest of his sites has stalled.",
+        "After the AI pilot finance approved the budget and signed off two new plants; the rollout is slow.",
+        "The pilot of the demand model worked. The CFO has not approved the budget for the rollout yet.",
+        "Our AI pilot worked; the franchisee who owns the stores in the north is waiting for approval of "
+        "the capex.",
+    ],
+)
+def test_ownership_and_approval_of_a_business_or_budget_is_not_governance(story: str) -> None:
+    assert "governance_vacuum" not in _reason_ids(story)
+    assert "governance" not in _variable_ids(story)
+
+
+@pytest.mark.parametrize(
+    "story",
+    [
+        "The AI pilot worked, but now nobody owns the model and nobody can say who approves changes to it.",
+        "Our chatbot pilot went fine. Legal has not approved the chatbot for customers and nobody knows "
+        "who is accountable for its answers.",
+        "The pilot was a success; for the rollout it is unclear who owns the model's mistakes and who "
+        "signs off on the risk review.",
+    ],
+)
+def test_ownership_and_approval_of_the_ai_is_governance(story: str) -> None:
+    assert _reason_ids(story)[:1] == ["governance_vacuum"]
+
+
+def test_a_model_being_retrained_is_not_change_management() -> None:
+    story = (
+        "The forecasting pilot went live in one region. The model is retrained monthly and was not trained "
+        "on the southern stores, and the rollout has stalled."
+    )
+    assert "change_management_deficit" not in _reason_ids(story)
+    assert "change_management" not in _variable_ids(story)
+
+
+def test_people_not_being_trained_is_change_management() -> None:
+    story = (
+        "The AI pilot went well. For the rollout there was no retraining for the staff: the clerks were "
+        "not trained and keep their old checklists."
+    )
+    assert _reason_ids(story)[:1] == ["change_management_deficit"]
+
+
+def test_a_context_cue_needs_its_subject_within_the_window() -> None:
+    cue = Cue.compile("who owns", near=("model",), not_near=("budget",))
+    assert find(cue, clauses("nobody knows who owns the model")[0]) is not None
+    assert find(cue, clauses("a client who owns many practices and wants our model")[0]) is None
+    assert find(cue, clauses("who owns the budget for the model")[0]) is None
+    assert find(Cue.compile("who owns"), clauses("a client who owns many practices")[0]) is not None
+
+
+def test_a_cue_naming_an_unknown_context_fails_to_load(tmp_path: Path) -> None:
+    import shutil
+
+    from keysmith.errors import FrameworkError
+
+    target = tmp_path / "framework"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "knowledge" / "framework", target)
+    (target / "signals.yaml").write_text(
+        "contexts:\n  ai_matter:\n    near: [model]\n"
+        "stall_reasons:\n  governance_vacuum: ['who owns @aimatter']\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(FrameworkError, match="unknown context 'aimatter'"):
+        load_framework(target)
+    (target / "signals.yaml").write_text(
+        "contexts:\n  ai_matter:\n    near: [model]\n"
+        "stall_reasons:\n  governance_vacuum: ['who owns @ai_matter']\n",
+        encoding="utf-8",
+    )
+    assert load_framework(target).cue_contexts["ai_matter"].near == ("model",)
+
+
+# --- recurring patterns: pilot conditions, many parties, re-typing, people left alone ---------------------
+
+PATTERN_STORIES = [
+    (
+        "pilot had a person at the seams",
+        "In the pilot an analyst checked every input by hand and typed up the results for the engineers. "
+        "The other sites have nobody doing that, and the rollout has ground to a halt.",
+        {"input_output_mismatch"},
+    ),
+    (
+        "pilot had a special set-up",
+        "The warehouse pilot had a special set-up: the pilot team cleaned the item lists each night. None of "
+        "the other depots can do that, so the rollout is stuck.",
+        {"input_output_mismatch"},
+    ),
+    (
+        "pilot had hand-holding",
+        "During the pilot the vendor's consultants did all the hand-holding and sat next to the nurses. The "
+        "other wards got a login and are back on their paper charts; the rollout is going nowhere.",
+        {"change_management_deficit"},
+    ),
+    (
+        "whose plan wins",
+        "The routing pilot worked. Scaling it needs the depots, customer service, procurement and two "
+        "outside hauliers, each with their own priorities, and every meeting ends on whose plan wins.",
+        {"zoom_level"},
+    ),
+    (
+        "partners",
+        "Our pilot with one hospital trust went fine. The regional rollout involves four trusts, the "
+        "ambulance service and the council as external partners, and nobody leads the coordination.",
+        {"zoom_level"},
+    ),
+    (
+        "re-keying",
+        "The quoting pilot worked. Now the sales reps re-type the suggested prices into the CRM, export "
+        "to a spreadsheet for the managers and copy it across to the ordering screen.",
+        {"input_output_mismatch"},
+    ),
+    (
+        "paper hand-off",
+        "Since the pilot the scheduling suggestions are printed and handed to the foremen, who copy them "
+        "over into the site diary; the rollout to other sites has stalled.",
+        {"input_output_mismatch"},
+    ),
+    (
+        "left alone",
+        "The assistant was switched on for everyone by one email after the pilot. Nobody sat down with "
+        "them, most people keep their old way of working, and now we wonder: should we make it mandatory?",
+        {"change_management_deficit"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "story", "expected"), PATTERN_STORIES, ids=[s[0] for s in PATTERN_STORIES])
+def test_recurring_stall_patterns_are_read(name: str, story: str, expected: set[str]) -> None:
+    signals = read_story(story, FRAMEWORK)
+    assert signals.on_topic, name
+    assert signals.stall_reasons and signals.stall_reasons[0].id in expected, [
+        (f.id, round(f.strength, 2)) for f in signals.stall_reasons
+    ]
+
+
+def test_who_checks_the_outputs_stays_governance_not_a_pilot_condition() -> None:
+    story = "The AI pilot worked; for the rollout nobody can say who checks the outputs of the model."
+    assert _reason_ids(story)[:1] == ["governance_vacuum"]
+
+
+# --- topic: a pilot and its rollout is a stall story even without the word "AI" ---------------------------
+
+
+@pytest.mark.parametrize(
+    "story",
+    [
+        "The pilot at the Bristol depot went well, but the rollout to the other sites has stalled.",
+        "Pilot went fine, go-live at the other plants keeps slipping.",
+        "We piloted the new scheduling tool in one clinic; rolling it out to the other clinics is stuck.",
+    ],
+)
+def test_a_pilot_and_its_rollout_are_on_topic_without_an_ai_word(story: str) -> None:
+    assert read_story(story, FRAMEWORK).on_topic
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Who won the football league last season, and how did their striker score so many goals?",
+        "What is a good recipe for banana bread with walnuts?",
+        "How do I reverse a linked list in Java?",
+    ],
+)
+def test_off_topic_text_stays_off_topic(text: str) -> None:
+    signals = read_story(text, FRAMEWORK)
+    assert not signals.on_topic
+    assert signals.stall_reasons == ()
+
+
+def test_being_left_out_of_the_pilot_is_zoom_for_functions_and_not_for_staff() -> None:
+    functions = "The AI pilot worked, but finance and procurement were never part of the pilot."
+    staff = "The AI pilot worked, but the nurses who were not part of the pilot do not trust it."
+    assert _reason_ids(functions)[:1] == ["zoom_level"]
+    assert "zoom_level" not in _reason_ids(staff)[:1]

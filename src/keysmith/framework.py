@@ -20,6 +20,7 @@ from keysmith.errors import FrameworkError
 from keysmith.framework_model import (
     Archetype,
     BridgeStep,
+    CueContext,
     Framework,
     ProcessStep,
     Profile,
@@ -31,6 +32,7 @@ from keysmith.framework_yaml import Record, read_yaml
 __all__ = [
     "Archetype",
     "BridgeStep",
+    "CueContext",
     "Framework",
     "ProcessStep",
     "Profile",
@@ -54,7 +56,9 @@ def load_framework(directory: Path) -> Framework:
     profiles = _load_profiles(directory / "profiles.yaml", known)
     archetypes, archetype_total = _load_archetypes(directory / "archetypes.yaml", known)
     bridge_steps, process_steps, process_total = _load_steps(directory / "steps.yaml")
-    variable_cues, stall_cues = _load_signals(directory / "signals.yaml", known, tuple(stall_reasons))
+    variable_cues, stall_cues, contexts = _load_signals(
+        directory / "signals.yaml", known, tuple(stall_reasons)
+    )
     return Framework(
         variables=variables,
         profiles=MappingProxyType(profiles),
@@ -66,6 +70,7 @@ def load_framework(directory: Path) -> Framework:
         process_step_total=process_total,
         variable_cues=variable_cues,
         stall_reason_cues=stall_cues,
+        cue_contexts=contexts,
     )
 
 
@@ -232,14 +237,23 @@ def _step_fields(records: list[Record], total: int | None) -> list[dict[str, Any
     return steps
 
 
+_Cues = Mapping[str, tuple[str, ...]]
+# A cue may name a context after " @" ("who owns @ai_matter"); see `CueContext`.
+CONTEXT_MARK = " @"
+
+
 def _load_signals(
     path: Path, variables: tuple[str, ...], stall_reasons: tuple[str, ...]
-) -> tuple[Mapping[str, tuple[str, ...]], Mapping[str, tuple[str, ...]]]:
-    """signals.yaml -> (variable cues, stall reason cues); a missing file means no cues at all."""
+) -> tuple[_Cues, _Cues, Mapping[str, CueContext]]:
+    """signals.yaml -> (variable cues, stall reason cues, cue contexts); a missing file means no cues at all.
+
+    Every context a cue names must be defined under `contexts:`, so a typo fails loudly at load time.
+    """
     if not path.is_file():
-        return _EMPTY, _EMPTY
-    root = _root(path, {"variables", "stall_reasons"})
-    result: list[Mapping[str, tuple[str, ...]]] = []
+        return _EMPTY, _EMPTY, MappingProxyType({})
+    root = _root(path, {"variables", "stall_reasons", "contexts"})
+    contexts = _load_contexts(root.record("contexts", required=False))
+    result: list[_Cues] = []
     for key, known in (("variables", variables), ("stall_reasons", stall_reasons)):
         section = root.record(key, required=False)
         cues: dict[str, tuple[str, ...]] = {}
@@ -247,5 +261,25 @@ def _load_signals(
             if name not in known:
                 section.fail(name, f"unknown id {name!r}")
             cues[name] = section.texts(name)
+            for cue in cues[name]:
+                context = cue.partition(CONTEXT_MARK)[2]
+                if CONTEXT_MARK in cue and context not in contexts:
+                    section.fail(name, f"cue {cue!r} names an unknown context {context!r}")
         result.append(MappingProxyType(cues))
-    return result[0], result[1]
+    return result[0], result[1], MappingProxyType(contexts)
+
+
+def _load_contexts(section: Record) -> dict[str, CueContext]:
+    """`contexts:` -> name -> CueContext(near, not_near); each is a list of single words."""
+    contexts: dict[str, CueContext] = {}
+    for name in section.field_names():
+        record = section.record(name)
+        record.only({"near", "not_near"})
+        lists = {k: record.texts(k) if k in record.field_names() else () for k in ("near", "not_near")}
+        for word in (w for words in lists.values() for w in words):
+            if " " in word:
+                record.fail(name, f"expected single words, got {word!r}")
+        if not lists["near"] and not lists["not_near"]:
+            section.fail(name, "expected `near` or `not_near` words")
+        contexts[name] = CueContext(near=lists["near"], not_near=lists["not_near"])
+    return contexts

@@ -80,6 +80,19 @@ class ProcessStep:
 
 
 @dataclass(frozen=True)
+class CueContext:
+    """What must (`near`) and must not (`not_near`) stand close to a cue whose meaning depends on its subject.
+
+    Named in signals.yaml under `contexts:` and attached to a cue as `"who owns @ai_matter"`: "owns" is
+    governance when the model is owned, not when a client owns a business. Both are single words; an empty
+    `near` means only `not_near` is checked.
+    """
+
+    near: tuple[str, ...] = ()
+    not_near: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Framework:
     """The whole framework. Only what the sources name is held; `*_total` says how much exists in full."""
 
@@ -93,6 +106,7 @@ class Framework:
     process_step_total: int = 7
     variable_cues: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: _EMPTY)
     stall_reason_cues: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: _EMPTY)
+    cue_contexts: Mapping[str, CueContext] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def variable_ids(self) -> tuple[str, ...]:

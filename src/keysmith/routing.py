@@ -8,7 +8,7 @@ the composer then confirms with tools (a question routed to `explain` whose sear
 - `limits`: things the framework has that Keysmith does not hold (the Clarity Worksheet, the criteria);
 - `assessment`: the user wants to assess or score their rollout;
 - `diagnose`: the user describes their own pilot and rollout (first-person rollout words, or any text not
-  phrased as a question in which the story reader finds an AI rollout);
+  phrased as a question in which the story reader finds an AI rollout, or a pilot and its rollout);
 - `explain`: anything else (a concept, a term) — the search decides whether the framework covers it.
 """
 
@@ -182,6 +182,9 @@ def route(question: str, framework: Framework) -> Route:
         # Not phrased as a question about the framework: a story if the story reader finds one.
         # A longer statement is most likely a story too: the diagnosis declines if nothing in it is on topic.
         signals = read_story(question, framework)
-        if (signals.on_topic and signals.stall_reasons) or len(text) > _STATEMENT_CHARS:
+        # Two topic words (an AI word and a rollout word, or a pilot and its go-live) make a terse statement
+        # such as "pilot fine, go-live at the other plants keeps slipping" a story, even with no cue in it.
+        named_rollout = signals.on_topic and (bool(signals.stall_reasons) or len(signals.topic_terms) >= 2)
+        if named_rollout or len(text) > _STATEMENT_CHARS:
             return Route("diagnose")
     return Route("explain")

@@ -11,10 +11,13 @@
   `strength = score / (score + 1)`, so one direct cue gives 0.5 and more evidence approaches 1;
 - archetypes whose gap variables the story signals (directly, or through the direct cues of a stall reason
   with one or two signal variables);
-- `on_topic`: a cue of two or more words, two cues, one cue plus an AI or rollout word, or an AI word plus a
-  rollout word (denied cues count too). A lone one-word cue ("pricing") is not enough to call a text on
-  topic, and a text that is not on topic gets no stall reasons and no archetypes (its matched variables are
-  still listed).
+- `on_topic`: a cue of two or more words, two cues, one cue plus an AI or rollout word, an AI word plus a
+  rollout word (denied cues count too), or a pilot word plus a word for its spread ("rollout", "go-live",
+  "other sites") even with no AI word: managers often name the tool, not the technology. A lone one-word
+  cue ("pricing") is not enough to call a text on topic, and a text that is not on topic gets no stall
+  reasons and no archetypes (its matched variables are still listed).
+- Cues marked with a context in signals.yaml ("who owns @ai_matter") count only with their subject nearby
+  (see `text_matching.Cue.fits`).
 Cues the story denies ("data is not a problem") count for nothing and are listed in `denied`.
 """
 
@@ -24,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 from keysmith.findings import ArchetypeSuggestion, StallReasonFinding, StorySignals, VariableSignal
-from keysmith.framework import Framework
+from keysmith.framework import CONTEXT_MARK, CueContext, Framework
 from keysmith.text_matching import Clause, Cue, Match, clauses, find, find_all
 
 DIRECT_WEIGHT = 1.0
@@ -41,18 +44,41 @@ _AI_TERMS = (
 _ROLLOUT_TERMS = (
     "pilot", "rollout", "roll out", "scale", "scaling", "deploy", "deployment", "adoption", "implementation",
     "transformation", "proof of concept", "poc", "production", "go live", "stalled", "stall", "trial",
-    "launch", "rolled out", "rolling out",
+    "launch", "rolled out", "rolling out", "went live", "other sites", "all sites", "every site",
+    "network wide", "company wide",
+)  # fmt: skip
+# A trial of something and its spread: "the pilot worked, the rollout to other sites stalled" is a stall story
+# even when the story never says "AI" (the thing piloted may be a "tool", a "system" or unnamed).
+_PILOT_TERMS = ("pilot", "piloted", "proof of concept", "poc", "trial")
+_SPREAD_TERMS = (
+    "rollout", "roll out", "rolled out", "rolling out", "go live", "went live", "other sites", "all sites",
+    "every site", "other regions", "other plants", "other branches", "other offices", "other teams", "scale",
+    "scaling", "deploy", "deployment", "network wide", "company wide", "production",
 )  # fmt: skip
 
 
+_Contexts = tuple[tuple[str, CueContext], ...]
+
+
 @lru_cache(maxsize=64)
-def _compiled(phrases: tuple[str, ...]) -> tuple[Cue, ...]:
-    return tuple(Cue.compile(p) for p in phrases)
+def _compiled(phrases: tuple[str, ...], contexts: _Contexts = ()) -> tuple[Cue, ...]:
+    """Cues from signals.yaml phrases; "who owns @ai_matter" gets the words of context `ai_matter`."""
+    known = dict(contexts)
+    cues = []
+    for phrase in phrases:
+        bare, _, name = phrase.partition(CONTEXT_MARK)
+        context = known.get(name, CueContext())
+        cues.append(Cue.compile(bare, context.near, context.not_near))
+    return tuple(cues)
 
 
-def _read(cue_sets: Mapping[str, tuple[str, ...]], text_clauses: Sequence[Clause]) -> dict[str, list[Match]]:
+def _read(
+    cue_sets: Mapping[str, tuple[str, ...]], text_clauses: Sequence[Clause], contexts: _Contexts
+) -> dict[str, list[Match]]:
     """Every match (affirmed or denied) per id, in the cue file's order."""
-    return {key: find_all(_compiled(tuple(phrases)), text_clauses) for key, phrases in cue_sets.items()}
+    return {
+        key: find_all(_compiled(tuple(phrases), contexts), text_clauses) for key, phrases in cue_sets.items()
+    }
 
 
 def _weight(matches: Sequence[Match]) -> float:
@@ -67,8 +93,9 @@ def _terms(terms: Sequence[str], text_clauses: Sequence[Clause]) -> list[str]:
 def read_story(text: str, framework: Framework) -> StorySignals:
     """Read `text` (any string; never raises on content) against the framework's cue lexicon."""
     text_clauses = clauses(text[:MAX_STORY_CHARS])
-    variable_hits = _read(framework.variable_cues, text_clauses)
-    reason_hits = _read(framework.stall_reason_cues, text_clauses)
+    contexts = tuple(sorted(framework.cue_contexts.items()))
+    variable_hits = _read(framework.variable_cues, text_clauses, contexts)
+    reason_hits = _read(framework.stall_reason_cues, text_clauses, contexts)
     every = [m for hits in (variable_hits, reason_hits) for ms in hits.values() for m in ms]
     # A denial overlapping an affirmed cue from any list denies nothing ("no incident process").
     affirmed = [m for m in every if not m.negated]
@@ -81,8 +108,9 @@ def read_story(text: str, framework: Framework) -> StorySignals:
         if (ms := affirmed_vars.get(v.id, []))
     )
     ai, rollout = _terms(_AI_TERMS, text_clauses), _terms(_ROLLOUT_TERMS, text_clauses)
+    trial = bool(_terms(_PILOT_TERMS, text_clauses)) and bool(_terms(_SPREAD_TERMS, text_clauses))
     # Denied cues still show what the text is about ("adoption is strong"), so they count for the topic.
-    on_topic = _on_topic(every, bool(ai), bool(rollout))
+    on_topic = _on_topic(every, bool(ai), bool(rollout)) or trial
     # Off topic, a stray cue ("pricing" in a question about cars) is no diagnosis: no reasons, no archetypes.
     return StorySignals(
         on_topic=on_topic,

@@ -11,6 +11,9 @@ Used by `story_reading` (cue phrases from signals.yaml) and `answer_parsing` (an
   clause, with at most `MAX_GAP` other words between neighbours ("data is really messy" matches "data messy").
   A match is *negated* when a negator that is not part of the cue sits inside the span or just before it
   ("data is not a problem" does not signal a data problem; "nobody owns it" still signals what it says).
+- A cue compiled with a context (`near` / `not_near` words) matches only when a `near` word (if any are
+  given) and no `not_near` word stands within CONTEXT_WINDOW words of the match in the same clause: "who
+  owns" is about the AI in "who owns the model", not in "a client who owns 38 practices".
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 MAX_GAP = 2
+CONTEXT_WINDOW = 4
 NEGATION_WINDOW = 3
 QUOTE_LEAD = 2
 BOUNDARY = "|"
@@ -165,19 +169,33 @@ def _clause(words: Sequence[str]) -> Clause:
 
 @dataclass(frozen=True)
 class Cue:
-    """A compiled cue phrase: the phrase as written and the stems of its content words."""
+    """A compiled cue phrase: the phrase as written, the stems of its content words, and its context.
+
+    `near` / `not_near` hold stems; both empty means the cue matches wherever its words do.
+    """
 
     phrase: str
     stems: tuple[str, ...]
     lead: frozenset[str] = frozenset()
+    near: frozenset[str] = frozenset()
+    not_near: frozenset[str] = frozenset()
 
     @classmethod
-    def compile(cls, phrase: str) -> Cue:
+    def compile(cls, phrase: str, near: Sequence[str] = (), not_near: Sequence[str] = ()) -> Cue:
         """Compile `phrase`; `lead` keeps its leading small words ("by" in "by hand") for quoting."""
         words = [w for w in normalize(phrase).split() if w != BOUNDARY]
         content = [w for w in words if w not in STOPWORDS]
         lead = frozenset(words[: words.index(content[0])]) if content else frozenset()
-        return cls(phrase, tuple(stem(w) for w in content), lead)
+        near_stems, not_near_stems = (frozenset(stem(normalize(w)) for w in ws) for ws in (near, not_near))
+        return cls(phrase, tuple(stem(w) for w in content), lead, near_stems, not_near_stems)
+
+    def fits(self, clause: Clause, first: int, last: int) -> bool:
+        """Whether the words around positions `first..last` of `clause` give this cue its meaning."""
+        if not self.near and not self.not_near:
+            return True
+        words = clause.words[max(0, first - CONTEXT_WINDOW) : last + 1 + CONTEXT_WINDOW]
+        around = {stem(w) for w in words}
+        return bool(self.near & around or not self.near) and not self.not_near & around
 
 
 @dataclass(frozen=True)
@@ -206,7 +224,10 @@ def find(cue: Cue, clause: Clause, clause_index: int = 0) -> Match | None:
     stems = [t.stem for t in clause.tokens]
     for start in (i for i, s in enumerate(stems) if s == cue.stems[0]):
         indices = _extend(stems, cue.stems, [start])
-        if indices is not None:
+        if indices is None:
+            continue
+        first, last = clause.tokens[indices[0]].position, clause.tokens[indices[-1]].position
+        if cue.fits(clause, first, last):
             return _match(cue, clause, indices, clause_index)
     return None
 
