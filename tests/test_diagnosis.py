@@ -1055,3 +1055,14 @@ def test_being_left_out_of_the_pilot_is_zoom_for_functions_and_not_for_staff() -
     staff = "The AI pilot worked, but the nurses who were not part of the pilot do not trust it."
     assert _reason_ids(functions)[:1] == ["zoom_level"]
     assert "zoom_level" not in _reason_ids(staff)[:1]
+
+
+def test_the_pronoun_it_is_not_the_it_department() -> None:
+    pronoun = (
+        "Our claims triage AI worked in the pilot, but nobody owns it now the pilot team moved on, "
+        "and the risk committee froze the rollout."
+    )
+    department = "The AI pilot worked, but every region has its own IT department and none will host it."
+    assert _reason_ids(pronoun)[:1] == ["governance_vacuum"]
+    assert "zoom_level" not in _reason_ids(pronoun)
+    assert _reason_ids(department)[:1] == ["zoom_level"]
