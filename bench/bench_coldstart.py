@@ -15,12 +15,9 @@ Without /usr/bin/chromium the result says so (`skipped`) instead of inventing nu
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,53 +38,15 @@ QUESTION = "Our invoice AI pilot was great, but the rollout to 12 regions has st
 BARE_APP = 'import streamlit as st\nst.header("Diagnose my pilot")\n'
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _healthy(url: str, proc: subprocess.Popen[bytes], limit: float = 300.0) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{url} not healthy after {limit:.0f} s")
-
-
 @contextmanager
 def _server(app: Path, data_dir: Path) -> Iterator[tuple[str, float]]:
-    """Start streamlit; yields (url, perf_counter at Popen). Stopped on exit."""
+    """Start streamlit offline over `data_dir`; yields (url, perf_counter at Popen). Stopped on exit."""
+    sys.path.insert(0, str(ROOT / "tests"))  # the shared process helpers, as bench_answers does for fakes
+    from processes import streamlit_app
+
     env = {**os.environ, "KEYSMITH_DATA_DIR": str(data_dir), "KEYSMITH_MODEL": "offline"}
-    port = _free_port()
-    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", "127.0.0.1"]
-    command += [
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    started = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _healthy(url, proc)
-        yield url, started
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with streamlit_app(app, env, limit=300.0) as served:
+        yield served
 
 
 def _first_page(browser: Any, url: str, started: float) -> tuple[Any, float, float]:

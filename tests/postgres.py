@@ -20,7 +20,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from processes import free_port
 from sqlalchemy.engine import make_url
 
 INSTALL_HINT = (
@@ -55,12 +55,6 @@ def find_pg_bin() -> Path | None:
     return Path(on_path).parent if on_path else None
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Cluster:
     """A private PostgreSQL cluster in `root` (see the module doc)."""
 
@@ -70,7 +64,7 @@ class Cluster:
         self.root = Path(tempfile.mkdtemp(prefix="keysmith-pg-"))
         self.data = self.root / "data"
         self.log = self.root / "server.log"
-        self.port = _free_port()
+        self.port = free_port()
         if self.as_postgres:
             user = pwd.getpwnam("postgres")
             os.chown(self.root, user.pw_uid, user.pw_gid)

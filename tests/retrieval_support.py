@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 from chromadb.api.types import Documents
@@ -80,10 +79,3 @@ def write_small_knowledge(directory: Path) -> Path:
         encoding="utf-8",
     )
     return directory
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

@@ -8,12 +8,12 @@ local port nobody listens on.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from openai_server import Cut, ScriptedOpenAIServer, Text, ToolCalls
+from processes import free_port
 from streamlit.testing.v1 import AppTest
 
 from keysmith import scoring
@@ -141,7 +141,7 @@ def test_history_survives_a_restart_through_the_url(env: Path) -> None:
 def test_follow_ups_and_a_fallback_notice_survive_a_restart(
     env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spec = f"openai-compatible:test-model@http://127.0.0.1:{_closed_port()}/v1"
+    spec = f"openai-compatible:test-model@http://127.0.0.1:{free_port()}/v1"
     monkeypatch.setenv("KEYSMITH_MODEL", spec)
     monkeypatch.setenv("KEYSMITH_MAX_RETRIES", "0")
     first = _app()
@@ -259,15 +259,8 @@ def test_upload_over_the_limit_is_refused_plainly(env: Path, monkeypatch: pytest
     assert any("the limit is" in e.value and "KEYSMITH_MAX_UPLOAD_BYTES" in e.value for e in at.error)
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port  # closed when the socket is: nothing listens there
-
-
 def test_provider_failure_is_shown_plainly_with_retry(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    spec = f"openai-compatible:test-model@http://127.0.0.1:{_closed_port()}/v1"
+    spec = f"openai-compatible:test-model@http://127.0.0.1:{free_port()}/v1"
     monkeypatch.setenv("KEYSMITH_MODEL", spec)
     monkeypatch.setenv("KEYSMITH_MAX_RETRIES", "0")
     at = _app()

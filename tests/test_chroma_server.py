@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from retrieval_support import CountingFunction, free_port, settings_for, write_small_knowledge
+from processes import free_port, stop
+from retrieval_support import CountingFunction, settings_for, write_small_knowledge
 
 from keysmith.config import Settings
 from keysmith.errors import RetrievalError
@@ -79,12 +80,7 @@ def chroma_server(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
             time.sleep(0.2)
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()
 
 

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from retrieval_support import LABELLED, CountingFunction, free_port, settings_for, write_small_knowledge
+from processes import free_port
+from retrieval_support import LABELLED, CountingFunction, settings_for, write_small_knowledge
 
 from keysmith.bm25 import BM25Index, tokenize
 from keysmith.config import Settings

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import httpx
 import pytest
 from fakes import CutStream, ScriptedChatModel, call_tool
 from openai_server import Cut, ScriptedOpenAIServer, Stall, Status
+from processes import free_port
 
 from keysmith.assistant import Assistant
 from keysmith.config import Settings
@@ -39,13 +39,6 @@ KEY_CANARY = "sk-KSCANARY-secret-0123456789abcdef"
 REJECTED = Status(401, {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}})
 
 
-def _closed_port() -> int:
-    """A local port nobody listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _one_plain_line(message: str) -> None:
     assert message and "\n" not in message.strip() and "Traceback" not in message
 
@@ -54,7 +47,7 @@ def _one_plain_line(message: str) -> None:
 
 
 def test_chroma_server_down_is_one_plain_retrieval_error(private_settings: Settings) -> None:
-    down = dataclasses.replace(private_settings, chroma_host="127.0.0.1", chroma_port=_closed_port())
+    down = dataclasses.replace(private_settings, chroma_host="127.0.0.1", chroma_port=free_port())
     with pytest.raises(RetrievalError) as raised:
         open_retriever(down).search("governance owner")
     _one_plain_line(str(raised.value))
@@ -83,7 +76,7 @@ def test_cli_with_chroma_down_says_so_in_one_line(private_settings: Settings) ->
             "KEYSMITH_DATA_DIR": str(private_settings.data_dir),
             "KEYSMITH_MODEL": "offline",
             "CHROMA_HOST": "127.0.0.1",
-            "CHROMA_PORT": str(_closed_port()),
+            "CHROMA_PORT": str(free_port()),
         },
     )
     assert done.returncode == 2, done.stderr
@@ -117,9 +110,7 @@ def test_a_locked_sqlite_database_is_a_plain_error_and_keeps_data(tmp_path: Path
 
 
 def test_an_unreachable_postgresql_is_a_plain_error_without_the_password() -> None:
-    url = (
-        f"postgresql+psycopg://keysmith:pw-KSCANARY-db@127.0.0.1:{_closed_port()}/keysmith?connect_timeout=3"
-    )
+    url = f"postgresql+psycopg://keysmith:pw-KSCANARY-db@127.0.0.1:{free_port()}/keysmith?connect_timeout=3"
     with pytest.raises(StoreError) as raised:
         Store(url)
     _one_plain_line(str(raised.value))
