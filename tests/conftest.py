@@ -39,3 +39,14 @@ def indexed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     )
     index_knowledge(settings)
     return settings
+
+
+@pytest.fixture(scope="session")
+def app_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One indexed data dir for every AppTest module (tests/app_support.py): indexing is the slow part, and
+    each app test works in its own, uniquely named workspace there."""
+    from keysmith.ingest import index_knowledge
+
+    path = tmp_path_factory.mktemp("app-data")
+    index_knowledge(Settings.from_env({"KEYSMITH_DATA_DIR": str(path), "KEYSMITH_MODEL": "offline"}))
+    return path

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from app_support import APP, connect_model, new_client, open_app
 from openai_server import Cut, ScriptedOpenAIServer, Text, ToolCalls
 from processes import free_port
 from streamlit.testing.v1 import AppTest
@@ -19,54 +20,25 @@ from streamlit.testing.v1 import AppTest
 from keysmith import scoring
 from keysmith.config import Settings
 from keysmith.framework import load_framework
-from keysmith.ingest import index_knowledge
 from keysmith.store import Store
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 QUESTION = "Our invoice AI pilot was great, but the rollout to 12 regions has stalled for 6 months. Why?"
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One indexed data dir for the module (indexing is the slow part; each test uses its own workspace)."""
-    path = tmp_path_factory.mktemp("app-data")
-    index_knowledge(Settings.from_env({"KEYSMITH_DATA_DIR": str(path), "KEYSMITH_MODEL": "offline"}))
-    return path
-
-
 @pytest.fixture
-def env(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("KEYSMITH_DATA_DIR", str(data_dir))
+def env(app_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("KEYSMITH_DATA_DIR", str(app_data_dir))
     monkeypatch.setenv("KEYSMITH_MODEL", "offline")
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    yield data_dir
+    yield app_data_dir
 
 
 def _store(data_dir: Path) -> Store:
     return Store(f"sqlite:///{data_dir / 'keysmith.db'}")
 
 
-def _app(**query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    for name, value in query.items():
-        at.query_params[name] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
 def _mode(at: AppTest, label: str) -> AppTest:
     at.sidebar.radio(key="mode").set_value(label).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _new_client(at: AppTest, name: str) -> AppTest:
-    """Coach mode: create a client workspace named `name` (it becomes the tab's workspace)."""
-    _mode(at, "Coach")
-    field = next(t for t in at.text_input if t.label == "New client workspace")
-    field.set_value(name)
-    next(b for b in at.button if b.label == "Create workspace").click().run()
     assert not at.exception, at.exception
     return at
 
@@ -79,7 +51,7 @@ def _texts(at: AppTest) -> str:
 
 
 def test_every_mode_renders_with_the_model_badge(env: Path) -> None:
-    at = _app()
+    at = open_app()
     assert "**Model:** `offline`" in "\n".join(m.value for m in at.sidebar.markdown)
     assert any("KEYSMITH_MODEL" in c.value for c in at.sidebar.caption)
     for mode in ("Self-assessment", "Coach", "Diagnose my pilot"):
@@ -92,7 +64,7 @@ def test_every_mode_renders_with_the_model_badge(env: Path) -> None:
 
 
 def test_diagnose_answers_offline_with_cited_sources_and_stores_both_turns(env: Path) -> None:
-    at = _new_client(_app(), "Diagnose client")
+    at = new_client(open_app(), "Diagnose client")
     _mode(at, "Diagnose my pilot")
     at.chat_input[0].set_value(QUESTION).run()
     assert not at.exception, at.exception
@@ -110,7 +82,7 @@ def test_diagnose_answers_offline_with_cited_sources_and_stores_both_turns(env: 
 
 
 def test_feedback_with_a_reason_is_stored_once(env: Path) -> None:
-    at = _new_client(_app(), "Feedback client")
+    at = new_client(open_app(), "Feedback client")
     _mode(at, "Diagnose my pilot")
     at.chat_input[0].set_value("Why do pilots succeed when rollouts stall?").run()
     at.feedback[0].set_value(0)
@@ -127,11 +99,11 @@ def test_feedback_with_a_reason_is_stored_once(env: Path) -> None:
 
 
 def test_history_survives_a_restart_through_the_url(env: Path) -> None:
-    first = _new_client(_app(), "Restart client")
+    first = new_client(open_app(), "Restart client")
     _mode(first, "Diagnose my pilot")
     first.chat_input[0].set_value(QUESTION).run()
     session_id = first.query_params["session"]
-    again = _app(session=session_id)  # a new tab/process state: only the URL carries over
+    again = open_app(session=session_id)  # a new tab/process state: only the URL carries over
     assert again.sidebar.radio(key="mode").value == "Diagnose my pilot"
     users = [m for m in again.chat_message if m.name == "user"]
     assert [u.text[0].value for u in users] == [QUESTION]
@@ -144,13 +116,13 @@ def test_follow_ups_and_a_fallback_notice_survive_a_restart(
     spec = f"openai-compatible:test-model@http://127.0.0.1:{free_port()}/v1"
     monkeypatch.setenv("KEYSMITH_MODEL", spec)
     monkeypatch.setenv("KEYSMITH_MAX_RETRIES", "0")
-    first = _app()
+    first = open_app()
     first.chat_input[0].set_value("Why do pilots succeed when rollouts stall?").run()
     assert not first.exception, first.exception
     follow_ups = [b.label for b in first.button if b.key and b.key.startswith("follow-")]
     notices = [w.value for w in first.warning if "Answered offline because" in w.value]
     assert follow_ups and notices, (follow_ups, [w.value for w in first.warning])
-    again = _app(session=first.query_params["session"])  # a restart: only the URL and the database remain
+    again = open_app(session=first.query_params["session"])  # a restart: only the URL and the database remain
     assert [b.label for b in again.button if b.key and b.key.startswith("follow-")] == follow_ups
     assert [w.value for w in again.warning if "Answered offline because" in w.value] == notices
 
@@ -164,7 +136,7 @@ def _answer_all(at: AppTest, value: str) -> AppTest:
 
 
 def test_assessment_with_buttons_ends_in_a_score_card_with_chart_and_downloads(env: Path) -> None:
-    at = _new_client(_app(), "Assessment client")
+    at = new_client(open_app(), "Assessment client")
     _mode(at, "Self-assessment")
     assert at.get("progress")
     _answer_all(at, "3")
@@ -183,7 +155,7 @@ def test_assessment_with_buttons_ends_in_a_score_card_with_chart_and_downloads(e
 
 
 def test_what_if_sliders_show_the_scoring_engines_numbers(env: Path) -> None:
-    at = _new_client(_app(), "What-if client")
+    at = new_client(open_app(), "What-if client")
     _mode(at, "Self-assessment")
     _answer_all(at, "3")
     slider = next(s for s in at.select_slider if s.label == "Governance")
@@ -199,7 +171,7 @@ def test_what_if_sliders_show_the_scoring_engines_numbers(env: Path) -> None:
 
 
 def test_assessment_free_text_dont_know_and_back(env: Path) -> None:
-    at = _new_client(_app(), "Words client")
+    at = new_client(open_app(), "Words client")
     _mode(at, "Self-assessment")
     first = at.subheader[0].value
     next(t for t in at.text_input if t.label == "Or answer in your own words").set_value("pretty weak")
@@ -218,7 +190,7 @@ def test_assessment_free_text_dont_know_and_back(env: Path) -> None:
 
 
 def test_coach_notes_document_draft_edit_approve_export(env: Path, tmp_path: Path) -> None:
-    at = _new_client(_app(), "Northwind")
+    at = new_client(open_app(), "Northwind")
     assert "Client: Northwind" in [s.value for s in at.subheader]
     note = next(t for t in at.text_area if t.label == "Add a note")
     note.set_value("Regional leads say nobody owns the model since the pilot team left.")
@@ -252,7 +224,7 @@ def test_coach_notes_document_draft_edit_approve_export(env: Path, tmp_path: Pat
 
 def test_upload_over_the_limit_is_refused_plainly(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KEYSMITH_MAX_UPLOAD_BYTES", "100")
-    at = _new_client(_app(), "Big files")
+    at = new_client(open_app(), "Big files")
     at.file_uploader[0].set_value(("big.txt", b"x" * 500, "text/plain"))
     at.run()
     next(b for b in at.button if b.label == "Index document").click().run()
@@ -263,7 +235,7 @@ def test_provider_failure_is_shown_plainly_with_retry(env: Path, monkeypatch: py
     spec = f"openai-compatible:test-model@http://127.0.0.1:{free_port()}/v1"
     monkeypatch.setenv("KEYSMITH_MODEL", spec)
     monkeypatch.setenv("KEYSMITH_MAX_RETRIES", "0")
-    at = _app()
+    at = open_app()
     assert f"`{spec}`" in "\n".join(m.value for m in at.sidebar.markdown)
     at.chat_input[0].set_value(QUESTION).run()
     assert not at.exception, at.exception
@@ -283,9 +255,9 @@ def test_bad_configuration_is_one_plain_sentence(env: Path, monkeypatch: pytest.
 
 
 def test_coach_mode_and_workspace_survive_a_refresh(env: Path) -> None:
-    first = _new_client(_app(), "Refresh client")
+    first = new_client(open_app(), "Refresh client")
     assert first.query_params["mode"] == "coach"
-    again = _app(ws=first.query_params["ws"], mode="coach")
+    again = open_app(ws=first.query_params["ws"], mode="coach")
     assert again.sidebar.radio(key="mode").value == "Coach"
     assert "Client: Refresh client" in [s.value for s in again.subheader]
 
@@ -294,7 +266,7 @@ def test_an_over_long_question_is_refused_and_kept_on_screen(
     env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KEYSMITH_MAX_QUESTION_CHARS", "40")
-    at = _app()
+    at = open_app()
     at.chat_input[0].set_value(QUESTION).run()
     assert any("the limit is 40" in e.value for e in at.error)
     assert [t.value for t in at.text_area] == [QUESTION]
@@ -302,7 +274,7 @@ def test_an_over_long_question_is_refused_and_kept_on_screen(
 
 def test_a_client_document_is_cited_only_in_its_own_workspace(env: Path) -> None:
     question = "What does the Fabrikam status report say about the invoice model owner?"
-    at = _new_client(_app(), "Fabrikam")
+    at = new_client(open_app(), "Fabrikam")
     text = b"# Fabrikam status\n\nThe invoice model has had no owner in operations since March.\n"
     at.file_uploader[0].set_value(("fabrikam-status.md", text, "text/markdown"))
     at.run()
@@ -310,7 +282,7 @@ def test_a_client_document_is_cited_only_in_its_own_workspace(env: Path) -> None
     _mode(at, "Diagnose my pilot")
     at.chat_input[0].set_value(question).run()
     assert any("client document" in e.label for e in at.expander), [e.label for e in at.expander]
-    other = _new_client(_app(), "Contoso")
+    other = new_client(open_app(), "Contoso")
     _mode(other, "Diagnose my pilot")
     other.chat_input[0].set_value(question).run()
     assert not any("client document" in e.label for e in other.expander)
@@ -354,14 +326,6 @@ def _numbers(value: object) -> list[object]:
     return [value] if isinstance(value, int | float) and not isinstance(value, bool) else []
 
 
-def _model_env(monkeypatch: pytest.MonkeyPatch, server: ScriptedOpenAIServer) -> str:
-    spec = f"openai-compatible:test-model@{server.base_url}"
-    monkeypatch.setenv("KEYSMITH_MODEL", spec)
-    monkeypatch.setenv("KEYSMITH_MAX_RETRIES", "0")
-    monkeypatch.setenv("KEYSMITH_TIMEOUT", "10")
-    return spec
-
-
 def test_with_a_model_the_answer_streams_with_its_tool_steps_and_sources(
     env: Path, monkeypatch: pytest.MonkeyPatch, openai_server: ScriptedOpenAIServer
 ) -> None:
@@ -369,8 +333,8 @@ def test_with_a_model_the_answer_streams_with_its_tool_steps_and_sources(
         ToolCalls([("search_framework", {"query": "governance vacuum at scale"})]),
         Text("Nobody owns the AI once it leaves the pilot [1]."),
     )
-    spec = _model_env(monkeypatch, openai_server)
-    at = _app()
+    spec = connect_model(monkeypatch, openai_server)
+    at = open_app()
     assert f"`{spec}`" in "\n".join(m.value for m in at.sidebar.markdown)
     at.chat_input[0].set_value("Why does nobody own our AI after the pilot?").run()
     assert not at.exception, at.exception
@@ -384,8 +348,8 @@ def test_a_stream_cut_keeps_the_partial_answer_marked_incomplete_and_retry_works
     env: Path, monkeypatch: pytest.MonkeyPatch, openai_server: ScriptedOpenAIServer
 ) -> None:
     openai_server.reply(Cut("The rollout stalls because the pilot"), Text("Here is the full answer."))
-    _model_env(monkeypatch, openai_server)
-    at = _new_client(_app(), "Cut client")
+    connect_model(monkeypatch, openai_server)
+    at = new_client(open_app(), "Cut client")
     _mode(at, "Diagnose my pilot")
     at.chat_input[0].set_value(QUESTION).run()
     assert not at.exception, at.exception

@@ -10,14 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from app_support import click, connect_model, new_client, open_app
 from openai_server import ScriptedOpenAIServer, Status, Text
 from streamlit.testing.v1 import AppTest
 
-from keysmith.config import Settings
-from keysmith.ingest import index_knowledge
 from keysmith.store import Store
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 NOTE = "Regional leads say nobody owns the model since the pilot team left."
 MODEL_DRAFT = """# Rollout review: Advice client
 
@@ -31,40 +29,20 @@ MODEL_DRAFT = """# Rollout review: Advice client
 """
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("app-advice-data")
-    index_knowledge(Settings.from_env({"KEYSMITH_DATA_DIR": str(path), "KEYSMITH_MODEL": "offline"}))
-    return path
-
-
 @pytest.fixture
 def env(
-    data_dir: Path, monkeypatch: pytest.MonkeyPatch, openai_server: ScriptedOpenAIServer
+    app_data_dir: Path, monkeypatch: pytest.MonkeyPatch, openai_server: ScriptedOpenAIServer
 ) -> Iterator[Path]:
-    monkeypatch.setenv("KEYSMITH_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("KEYSMITH_MODEL", f"openai-compatible:test-model@{openai_server.base_url}")
-    monkeypatch.setenv("KEYSMITH_MAX_RETRIES", "0")
-    monkeypatch.setenv("KEYSMITH_TIMEOUT", "10")
+    monkeypatch.setenv("KEYSMITH_DATA_DIR", str(app_data_dir))
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    yield data_dir
+    connect_model(monkeypatch, openai_server)
+    yield app_data_dir
 
 
 def _coach_with_note(name: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    at.sidebar.radio(key="mode").set_value("Coach").run()
-    next(t for t in at.text_input if t.label == "New client workspace").set_value(name)
-    next(b for b in at.button if b.label == "Create workspace").click().run()
+    at = new_client(open_app(), name)
     next(t for t in at.text_area if t.label == "Add a note").set_value(NOTE)
-    next(b for b in at.button if b.label == "Add note").click().run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _click(at: AppTest, label: str) -> None:
-    next(b for b in at.button if b.label == label).click().run()
-    assert not at.exception, at.exception
+    return click(at, "Add note")
 
 
 def test_the_models_labelled_draft_is_checked_edited_and_approved(
@@ -72,7 +50,7 @@ def test_the_models_labelled_draft_is_checked_edited_and_approved(
 ) -> None:
     openai_server.reply(Text(MODEL_DRAFT))
     at = _coach_with_note("Advice client")
-    _click(at, "Draft advice")
+    click(at, "Draft advice")
     body = next(t for t in at.text_area if t.label == "Draft text").value
     assert "- Nobody has owned the model since the pilot team left. [coach judgment]" in body
     assert "after the pilot. [framework] [1]" in body
@@ -83,7 +61,7 @@ def test_the_models_labelled_draft_is_checked_edited_and_approved(
     assert any(e.label.startswith("[1] ") and "knowledge/" in e.label for e in at.expander)
     (request,) = openai_server.chat_requests()
     assert NOTE in request.body["messages"][0]["content"].split("<coach_notes>")[1]
-    _click(at, "Approve")
+    click(at, "Approve")
     store = Store(f"sqlite:///{env / 'keysmith.db'}")
     ws = next(w for w in store.list_workspaces() if w.name == "Advice client")
     (draft,) = store.list_drafts(ws.id)
@@ -96,7 +74,7 @@ def test_a_provider_failure_gives_the_offline_draft_and_says_why(
 ) -> None:
     openai_server.reply(Status(500))
     at = _coach_with_note("Outage client")
-    _click(at, "Draft advice")
+    click(at, "Draft advice")
     body = next(t for t in at.text_area if t.label == "Draft text").value
     assert body.startswith("# Rollout review: Outage client") and "[coach judgment]" in body
     (warning,) = [w.value for w in at.warning]

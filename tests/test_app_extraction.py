@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from app_support import click, connect_model, new_client, open_app
 from openai_server import ScriptedOpenAIServer, ToolCalls
 from streamlit.testing.v1 import AppTest
 
@@ -19,39 +20,24 @@ from keysmith.assessment import AssessmentState
 from keysmith.config import Settings
 from keysmith.extraction import TOOL_NAME
 from keysmith.framework import load_framework
-from keysmith.ingest import index_knowledge
 from keysmith.store import Store
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 WORDS = "The sponsor turns up once a quarter and nobody chases the numbers"
 BOX = "Or answer in your own words"
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("app-extraction-data")
-    index_knowledge(Settings.from_env({"KEYSMITH_DATA_DIR": str(path), "KEYSMITH_MODEL": "offline"}))
-    return path
-
-
 @pytest.fixture
 def env(
-    data_dir: Path, monkeypatch: pytest.MonkeyPatch, openai_server: ScriptedOpenAIServer
+    app_data_dir: Path, monkeypatch: pytest.MonkeyPatch, openai_server: ScriptedOpenAIServer
 ) -> Iterator[Path]:
-    monkeypatch.setenv("KEYSMITH_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("KEYSMITH_MODEL", f"openai-compatible:test-model@{openai_server.base_url}")
-    monkeypatch.setenv("KEYSMITH_MAX_RETRIES", "0")
-    monkeypatch.setenv("KEYSMITH_TIMEOUT", "10")
+    monkeypatch.setenv("KEYSMITH_DATA_DIR", str(app_data_dir))
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    yield data_dir
+    connect_model(monkeypatch, openai_server)
+    yield app_data_dir
 
 
 def _assessment(name: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    at.sidebar.radio(key="mode").set_value("Coach").run()
-    next(t for t in at.text_input if t.label == "New client workspace").set_value(name)
-    next(b for b in at.button if b.label == "Create workspace").click().run()
+    at = new_client(open_app(), name)
     at.sidebar.radio(key="mode").set_value("Self-assessment").run()
     assert not at.exception, at.exception
     return at
@@ -59,13 +45,7 @@ def _assessment(name: str) -> AppTest:
 
 def _say(at: AppTest, words: str) -> None:
     next(t for t in at.text_input if t.label == BOX).set_value(words)
-    next(b for b in at.button if b.label == "Answer").click().run()
-    assert not at.exception, at.exception
-
-
-def _click(at: AppTest, label: str) -> None:
-    next(b for b in at.button if b.label == label).click().run()
-    assert not at.exception, at.exception
+    click(at, "Answer")
 
 
 def _reading(value: int, evidence: str) -> ToolCalls:
@@ -88,11 +68,11 @@ def test_the_models_reading_is_confirmed_before_it_is_recorded(
     ws = next(w for w in store.list_workspaces() if w.name == "Extraction client")
     assert store.list_assessments(ws.id) == []  # nothing recorded before Confirm
 
-    _click(at, "Change")  # the words come back to edit, the reading is dropped
+    click(at, "Change")  # the words come back to edit, the reading is dropped
     assert next(t for t in at.text_input if t.label == BOX).value == WORDS
     assert not at.info
     _say(at, WORDS)
-    _click(at, "Confirm")
+    click(at, "Confirm")
     assert at.subheader[0].value != first and "1 answered" in at.get("progress")[0].proto.text
     assert any("as 2 (weak)" in s.value for s in at.success)
     (saved,) = store.list_assessments(ws.id)
