@@ -14,6 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from openai_server import ScriptedOpenAIServer
 
 from keysmith.config import Settings
+from keysmith.framework import Framework, load_framework
+from keysmith.retrieval import Retriever, open_retriever
 
 
 @pytest.fixture
@@ -50,3 +52,15 @@ def app_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("app-data")
     index_knowledge(Settings.from_env({"KEYSMITH_DATA_DIR": str(path), "KEYSMITH_MODEL": "offline"}))
     return path
+
+
+@pytest.fixture(scope="session")
+def framework(indexed_settings: Settings) -> Framework:
+    """The real framework data (modules that need another one define their own `framework`)."""
+    return load_framework(indexed_settings.framework_dir)
+
+
+@pytest.fixture(scope="session")
+def retriever(indexed_settings: Settings) -> Retriever:
+    """A retriever over the session's indexed knowledge (real local embeddings, embedded Chroma)."""
+    return open_retriever(indexed_settings)

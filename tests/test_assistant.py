@@ -15,22 +15,12 @@ from keysmith.answer import Answer, Event, FinalEvent, NoticeEvent, TokenEvent, 
 from keysmith.assistant import Assistant
 from keysmith.config import Settings
 from keysmith.errors import InputLimitError, ProviderError
-from keysmith.framework import Framework, load_framework
-from keysmith.retrieval import Retriever, open_retriever
+from keysmith.framework import Framework
+from keysmith.retrieval import Retriever
 from keysmith.tools import Toolbox
 
 SPEC = "openai:scripted"
 SEARCH = call_tool("search_framework", {"query": "governance vacuum at scale"})
-
-
-@pytest.fixture(scope="module")
-def framework(indexed_settings: Settings) -> Framework:
-    return load_framework(indexed_settings.framework_dir)
-
-
-@pytest.fixture(scope="module")
-def retriever(indexed_settings: Settings) -> Retriever:
-    return open_retriever(indexed_settings)
 
 
 def assistant_with(

@@ -8,9 +8,8 @@ import pytest
 
 from keysmith.answer import Answer
 from keysmith.composer import Composer
-from keysmith.config import Settings
-from keysmith.framework import Framework, load_framework
-from keysmith.retrieval import Retriever, open_retriever
+from keysmith.framework import Framework
+from keysmith.retrieval import Retriever
 from keysmith.routing import route
 from keysmith.tools import Toolbox
 
@@ -25,16 +24,6 @@ INVOICES = (
     "live. Each region scans invoices differently, some still get paper by post, and the coding the AI "
     "produces has to be typed into the ERP by a clerk because the ERP can't import it. Why has this stalled?"
 )
-
-
-@pytest.fixture(scope="module")
-def framework(indexed_settings: Settings) -> Framework:
-    return load_framework(indexed_settings.framework_dir)
-
-
-@pytest.fixture(scope="module")
-def retriever(indexed_settings: Settings) -> Retriever:
-    return open_retriever(indexed_settings)
 
 
 @pytest.fixture(scope="module")

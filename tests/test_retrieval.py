@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,17 +13,10 @@ from processes import free_port
 from retrieval_support import LABELLED, CountingFunction, settings_for, write_small_knowledge
 
 from keysmith.bm25 import BM25Index, tokenize
-from keysmith.config import Settings
 from keysmith.errors import RetrievalError
 from keysmith.ingest import index_client_document, index_knowledge
 from keysmith.retrieval import Retriever, SearchResult, excerpt, open_retriever
 from keysmith.retrieval_quality import evaluate, load_labelled_set
-
-
-@pytest.fixture(scope="module")
-def retriever(indexed_settings: Settings) -> Iterator[Retriever]:
-    """The real knowledge, indexed once per session (conftest) with the real local model."""
-    yield open_retriever(indexed_settings)
 
 
 def test_the_erp_question_finds_the_input_output_mismatch_first(retriever: Retriever) -> None:

@@ -9,11 +9,10 @@ import pytest
 from langchain_core.messages import ToolMessage
 
 from keysmith import assessment
-from keysmith.config import Settings
 from keysmith.diagnosis import full_report
 from keysmith.errors import RetrievalError
-from keysmith.framework import Framework, load_framework
-from keysmith.retrieval import Passage, Retriever, SearchResult, open_retriever
+from keysmith.framework import Framework
+from keysmith.retrieval import Passage, Retriever, SearchResult
 from keysmith.scoring import score
 from keysmith.tool_impl import NOT_COVERED, fence
 from keysmith.tools import Toolbox
@@ -28,16 +27,6 @@ ANSWERS = {
     "organizational_readiness": None,
     "economics": 3,
 }
-
-
-@pytest.fixture(scope="module")
-def framework(indexed_settings: Settings) -> Framework:
-    return load_framework(indexed_settings.framework_dir)
-
-
-@pytest.fixture(scope="module")
-def retriever(indexed_settings: Settings) -> Retriever:
-    return open_retriever(indexed_settings)
 
 
 @pytest.fixture
