@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import json
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench.common import comparison, percentiles_ms  # standard library only: not a heavy import
 
 _STARTED = time.perf_counter()  # before the heavy imports: a child's start time includes them
 
@@ -40,13 +41,6 @@ def questions() -> list[str]:
     stories = yaml.safe_load((datasets / "scenarios.yaml").read_text(encoding="utf-8"))["scenarios"]
     others = yaml.safe_load((datasets / "abstention.yaml").read_text(encoding="utf-8"))["cases"]
     return [str(s["story"]) for s in stories] + [str(c["question"]) for c in others]
-
-
-def percentiles(seconds: list[float]) -> dict[str, float]:
-    """p50 and p95 in milliseconds."""
-    ordered = sorted(seconds)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return {"p50": round(statistics.median(ordered) * 1000, 2), "p95": round(p95 * 1000, 2)}
 
 
 def _settings(data_dir: Path) -> Any:
@@ -88,7 +82,7 @@ def child(side: str, data_dir: Path) -> dict[str, Any]:
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     return {
         "start_s": round(ready, 3),
-        "answer_ms": percentiles(latencies),
+        "answer_ms": percentiles_ms(latencies),
         "peak_mib": round(peak_kib / 1024, 1),
     }
 
@@ -147,17 +141,7 @@ def latencies(data_dir: Path, passes: int = 2) -> dict[str, dict[str, float]]:
             started = time.perf_counter()
             ask(question)
             times[name].append(time.perf_counter() - started)
-    return {name: percentiles(values) for name, values in times.items()}
-
-
-def _comparison(name: str, unit: str, keysmith: float, baseline: float, baseline_name: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "unit": unit,
-        "keysmith": keysmith,
-        "baseline": baseline,
-        "baseline_name": baseline_name,
-    }
+    return {name: percentiles_ms(values) for name, values in times.items()}
 
 
 def run() -> dict[str, Any]:
@@ -172,36 +156,36 @@ def run() -> dict[str, Any]:
     chain = "naive chain (re-embeds at start, no tools/guards)"
     return {
         "comparisons": [
-            _comparison("start to ready", "s", ours["start_s"], naive["start_s"], chain),
-            _comparison(
+            comparison("start to ready", "s", ours["start_s"], naive["start_s"], chain),
+            comparison(
                 "offline answer p50",
                 "ms",
                 times["offline"]["p50"],
                 times["offline_naive"]["p50"],
                 "naive chain, prompt only (no offline answer)",
             ),
-            _comparison(
+            comparison(
                 "offline answer p95",
                 "ms",
                 times["offline"]["p95"],
                 times["offline_naive"]["p95"],
                 "naive chain, prompt only (no offline answer)",
             ),
-            _comparison(
+            comparison(
                 "agent overhead per turn p50 (fake model)",
                 "ms",
                 times["agent"]["p50"],
                 times["agent_naive"]["p50"],
                 "naive chain, one model call",
             ),
-            _comparison(
+            comparison(
                 "agent overhead per turn p95 (fake model)",
                 "ms",
                 times["agent"]["p95"],
                 times["agent_naive"]["p95"],
                 "naive chain, one model call",
             ),
-            _comparison("peak memory", "MiB", ours["peak_mib"], naive["peak_mib"], chain),
+            comparison("peak memory", "MiB", ours["peak_mib"], naive["peak_mib"], chain),
         ],
         "questions": len(questions()),
         "separate_process_answer_ms": {"keysmith": ours["answer_ms"], "baseline": naive["answer_ms"]},

@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bench.common import comparison
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -107,36 +109,29 @@ def _measure(browser: Any, scratch: Path) -> dict[str, Any]:
     details = {k: round(v, 2) for k, v in keysmith.items()}
     details |= {"reembed_ready_to_ask_s": round(naive, 2), "bare_streamlit_first_page_s": round(floor, 2)}
     comparisons = [
-        _compare(
+        comparison(
             "app ready to ask (process start)",
+            "s",
             details["ready_to_ask_s"],
             details["reembed_ready_to_ask_s"],
             "same app re-embedding the knowledge on start",
         ),
-        _compare(
+        comparison(
             "app first page drawn (process start)",
+            "s",
             details["first_page_drawn_s"],
             details["bare_streamlit_first_page_s"],
             "one-line Streamlit page (floor)",
         ),
-        _compare(
+        comparison(
             "second visitor ready to ask (warm process)",
+            "s",
             details["second_visitor_ready_s"],
             details["ready_to_ask_s"],
             "first visitor (cold process)",
         ),
     ]
     return {"comparisons": comparisons, **details}
-
-
-def _compare(name: str, keysmith: float, baseline: float, baseline_name: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "unit": "s",
-        "keysmith": keysmith,
-        "baseline": baseline,
-        "baseline_name": baseline_name,
-    }
 
 
 def run() -> dict[str, Any]:

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.common import percentile
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -35,11 +37,6 @@ class SessionResult:
     texts: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     own_document_found: int = 0  # turns whose search returned this session's own client document
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 class _Harness:
@@ -143,7 +140,7 @@ def run(sessions: int = 50, turns: int = 3) -> dict[str, Any]:
         "cross_talk": _cross_talk(results),
         "turns_that_found_their_own_document": sum(r.own_document_found for r in results),
         "turn_p50_ms": round(statistics.median(seconds) * 1000, 1) if seconds else None,
-        "turn_p95_ms": round(_percentile(seconds, 0.95) * 1000, 1) if seconds else None,
+        "turn_p95_ms": round(percentile(seconds, 0.95) * 1000, 1) if seconds else None,
         "wall_seconds": round(wall, 2),
     }
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from bench.common import comparison, percentiles_ms
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = ROOT / "knowledge"
@@ -43,12 +44,6 @@ def _timed(action: Callable[[], object]) -> float:
     started = time.perf_counter()
     action()
     return time.perf_counter() - started
-
-
-def _percentiles(seconds: list[float]) -> dict[str, float]:
-    ordered = sorted(seconds)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return {"p50": round(statistics.median(ordered) * 1000, 2), "p95": round(p95 * 1000, 2)}
 
 
 def naive_build(settings: Any) -> None:
@@ -128,8 +123,8 @@ def querying(data_dir: Path) -> dict[str, Any]:
     vector_s = [_timed(lambda q=q: vectors_only(q)) for q in questions]
     vector_hits = sum(any(i in q.relevant for i in vectors_only(q.question)) for q in labelled.queries)
     return {
-        "hybrid_ms": _percentiles(hybrid_s),
-        "vectors_ms": _percentiles(vector_s),
+        "hybrid_ms": percentiles_ms(hybrid_s),
+        "vectors_ms": percentiles_ms(vector_s),
         "hybrid": evaluate(retriever, labelled, k=3).to_dict(),
         "vectors_recall_at_3": round(vector_hits / len(labelled.queries), 4),
     }
@@ -166,16 +161,6 @@ def _child_memory(side: str, data_dir: Path) -> float:
         check=True,
     )
     return float(json.loads(done.stdout.strip().splitlines()[-1])["peak_mib"])
-
-
-def _comparison(name: str, unit: str, keysmith: float, baseline: float, baseline_name: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "unit": unit,
-        "keysmith": keysmith,
-        "baseline": baseline,
-        "baseline_name": baseline_name,
-    }
 
 
 def run() -> dict[str, Any]:
@@ -218,7 +203,7 @@ def run() -> dict[str, Any]:
         ("peak memory, open + search", "MiB", memory, "naive: re-embed into memory at start"),
     ]
     comparisons = [
-        _comparison(name, unit, pair["keysmith"], pair["baseline"], base) for name, unit, pair, base in rows
+        comparison(name, unit, pair["keysmith"], pair["baseline"], base) for name, unit, pair, base in rows
     ]
     for c in comparisons:
         c["keysmith"], c["baseline"] = round(c["keysmith"], 4), round(c["baseline"], 4)

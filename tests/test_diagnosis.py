@@ -1066,3 +1066,12 @@ def test_the_pronoun_it_is_not_the_it_department() -> None:
     assert _reason_ids(pronoun)[:1] == ["governance_vacuum"]
     assert "zoom_level" not in _reason_ids(pronoun)
     assert _reason_ids(department)[:1] == ["zoom_level"]
+
+
+def test_cue_lists_are_compiled_once_not_per_story() -> None:
+    from keysmith.story_reading import _compiled
+
+    read_story("The AI pilot worked but the rollout to other sites stalled.", FRAMEWORK)
+    misses = _compiled.cache_info().misses
+    read_story("Our model pilot went well; nobody owns it and the ERP can't take it.", FRAMEWORK)
+    assert _compiled.cache_info().misses == misses  # a bounded cache too small for the lexicon recompiles

@@ -60,7 +60,9 @@ _SPREAD_TERMS = (
 _Contexts = tuple[tuple[str, CueContext], ...]
 
 
-@lru_cache(maxsize=64)
+# Keys are the lexicon's cue lists and the fixed topic terms (about 100 in all), so every list is compiled
+# once per process. A bound below that count makes every story recompile thousands of cues (25x slower).
+@lru_cache(maxsize=1024)
 def _compiled(phrases: tuple[str, ...], contexts: _Contexts = ()) -> tuple[Cue, ...]:
     """Cues from signals.yaml phrases; "who owns @ai_matter" gets the words of context `ai_matter`."""
     known = dict(contexts)
