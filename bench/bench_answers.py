@@ -65,7 +65,7 @@ def _keysmith_side(data_dir: Path) -> tuple[float, Any]:
 
 def _naive_side() -> tuple[float, Any]:
     from bench.naive import NaiveChain
-    from keysmith.embeddings import embed_texts
+    from keysmith.retrieval.embeddings import embed_texts
 
     chain = NaiveChain(KNOWLEDGE, embed_texts)
     return time.perf_counter() - _STARTED, chain.answer
@@ -111,9 +111,9 @@ def latencies(data_dir: Path, passes: int = 2) -> dict[str, dict[str, float]]:
 
     from bench.naive import NaiveChain
     from keysmith.assistant import Assistant
-    from keysmith.embeddings import embed_texts
     from keysmith.framework import load_framework
     from keysmith.retrieval import open_retriever
+    from keysmith.retrieval.embeddings import embed_texts
 
     settings = _settings(data_dir)
     framework, retriever = load_framework(settings.framework_dir), open_retriever(settings)

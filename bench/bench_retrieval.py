@@ -49,15 +49,17 @@ def _timed(action: Callable[[], object]) -> float:
 def naive_build(settings: Any) -> None:
     """The baseline index: drop the collection and embed + add every chunk again (what a start without
     hashes does)."""
-    from keysmith.chunking import chunk_page, load_pages
-    from keysmith.embeddings import collection_name, embedding_function
-    from keysmith.vectorstore import open_client, open_collection
+    from keysmith.framework import load_framework
+    from keysmith.ingest.chunking import chunk_page, load_pages
+    from keysmith.retrieval.embeddings import collection_name, embedding_function
+    from keysmith.retrieval.vectorstore import open_client, open_collection
 
     client = open_client(settings)
     if collection_name(settings) in [c.name for c in client.list_collections()]:
         client.delete_collection(collection_name(settings))
     collection = open_collection(client, settings)
-    chunks = [c for p in load_pages(settings.knowledge_dir) for c in chunk_page(p)]
+    variable_ids = load_framework(settings.framework_dir).variable_ids
+    chunks = [c for p in load_pages(settings.knowledge_dir, variable_ids) for c in chunk_page(p)]
     function = embedding_function(settings)
     for start in range(0, len(chunks), 16):
         batch = chunks[start : start + 16]
@@ -71,8 +73,8 @@ def naive_build(settings: Any) -> None:
 
 def indexing(work: Path) -> dict[str, dict[str, float]]:
     """Seconds for cold build, unchanged re-index and one-page re-index, Keysmith vs naive."""
-    from keysmith.embeddings import embed_texts
     from keysmith.ingest import index_knowledge
+    from keysmith.retrieval.embeddings import embed_texts
 
     embed_texts(["warm up"])  # load the model once, outside every measurement
     knowledge = work / "knowledge"
@@ -99,10 +101,10 @@ def indexing(work: Path) -> dict[str, dict[str, float]]:
 
 def querying(data_dir: Path) -> dict[str, Any]:
     """Latency and recall@3 over the labelled questions: hybrid vs vectors only (same index, same model)."""
-    from keysmith.embeddings import embedding_function
     from keysmith.retrieval import open_retriever
-    from keysmith.retrieval_quality import evaluate, load_labelled_set
-    from keysmith.vectorstore import open_client, open_collection
+    from keysmith.retrieval.embeddings import embedding_function
+    from keysmith.retrieval.quality import evaluate, load_labelled_set
+    from keysmith.retrieval.vectorstore import open_client, open_collection
 
     settings = _settings(KNOWLEDGE, data_dir)
     labelled = load_labelled_set(LABELLED)
@@ -132,7 +134,7 @@ def querying(data_dir: Path) -> dict[str, Any]:
 
 def child(side: str, data_dir: Path) -> dict[str, float]:
     """In a fresh process: open the index (or re-embed everything), answer every labelled question."""
-    from keysmith.retrieval_quality import load_labelled_set
+    from keysmith.retrieval.quality import load_labelled_set
 
     labelled = load_labelled_set(LABELLED)
     questions = [q.question for q in labelled.queries + labelled.off_topic]
@@ -144,7 +146,7 @@ def child(side: str, data_dir: Path) -> dict[str, float]:
             retriever.search(question)
     else:
         from bench.naive import NaiveChain
-        from keysmith.embeddings import embed_texts
+        from keysmith.retrieval.embeddings import embed_texts
 
         chain = NaiveChain(KNOWLEDGE, embed_texts)
         for question in questions:

@@ -2,7 +2,7 @@
 
 One copy of these helpers: the browser test, the Chroma and PostgreSQL fixtures, the fault tests and
 `bench/bench_coldstart.py` (which puts `tests/` on its path, as the other benchmarks do for `fakes`) all use
-them. The Streamlit command line is the one `keysmith app` runs (`keysmith.commands.app_cmd.command`).
+them. The Streamlit command line is the one `keysmith app` runs (`keysmith.cli.app_cmd.command`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from keysmith.commands.app_cmd import command
+from keysmith.cli.app_cmd import command
 
 
 def free_port() -> int:

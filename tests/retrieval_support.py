@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from chromadb.api.types import Documents
 from chromadb.api.types import Embeddings as ChromaEmbeddings
 
 from keysmith.config import Settings
-from keysmith.embeddings import LocalMiniLMEmbeddingFunction
+from keysmith.retrieval.embeddings import LocalMiniLMEmbeddingFunction
 
 REPO = Path(__file__).resolve().parents[1]
 KNOWLEDGE = REPO / "knowledge"
@@ -50,8 +51,9 @@ def page(page_id: str, title: str, sections: dict[str, str], kind: str = "concep
 
 
 def write_small_knowledge(directory: Path) -> Path:
-    """Two small pages on clearly different topics."""
+    """Two small pages on clearly different topics, beside a copy of the real framework data."""
     directory.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(KNOWLEDGE / "framework", directory / "framework", dirs_exist_ok=True)
     (directory / "governance-vacuum.md").write_text(
         page(
             "governance-vacuum",

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keysmith.answer_parsing import MAX_ANSWER_CHARS, ParsedAnswer, parse_answer
+from keysmith.assessment.parsing import MAX_ANSWER_CHARS, ParsedAnswer, parse_answer
 
 DONT_KNOW = "dont_know"
 

@@ -369,7 +369,7 @@ def test_a_stream_cut_keeps_the_partial_answer_marked_incomplete_and_retry_works
 
 def test_keysmith_app_serves_app_py_on_localhost(capsys: pytest.CaptureFixture[str]) -> None:
     from keysmith.cli import main
-    from keysmith.commands.app_cmd import command
+    from keysmith.cli.app_cmd import command
 
     argv = command("127.0.0.1", 8501)
     assert argv[1:4] == ["-m", "streamlit", "run"] and argv[4] == APP

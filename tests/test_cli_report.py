@@ -14,10 +14,10 @@ import pytest
 from pypdf import PdfReader
 
 from keysmith.cli import main
-from keysmith.commands import report as report_command
+from keysmith.cli import report as report_command
 from keysmith.diagnosis import full_report
 from keysmith.framework import load_framework
-from keysmith.report_session import FORMATS, session_report
+from keysmith.report.session import FORMATS, session_report
 from keysmith.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]

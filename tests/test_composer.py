@@ -8,9 +8,9 @@ import pytest
 
 from keysmith.answer import Answer
 from keysmith.composer import Composer
+from keysmith.composer.routing import route
 from keysmith.framework import Framework
 from keysmith.retrieval import Retriever
-from keysmith.routing import route
 from keysmith.tools import Toolbox
 
 STORY = (

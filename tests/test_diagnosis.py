@@ -13,7 +13,7 @@ from keysmith.diagnosis import WEAK_MAX, Diagnosis, diagnose, full_report, read_
 from keysmith.errors import ScoringInputError
 from keysmith.framework import load_framework
 from keysmith.scoring import score
-from keysmith.text_matching import Cue, clauses, find, normalize, stem
+from keysmith.text.matching import Cue, clauses, find, normalize, stem
 
 FRAMEWORK = load_framework(Path(__file__).resolve().parents[1] / "knowledge" / "framework")
 IDS = FRAMEWORK.variable_ids
@@ -1069,7 +1069,7 @@ def test_the_pronoun_it_is_not_the_it_department() -> None:
 
 
 def test_cue_lists_are_compiled_once_not_per_story() -> None:
-    from keysmith.story_reading import _compiled
+    from keysmith.diagnosis.story import _compiled
 
     read_story("The AI pilot worked but the rollout to other sites stalled.", FRAMEWORK)
     misses = _compiled.cache_info().misses

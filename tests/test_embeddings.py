@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from chromadb.utils.embedding_functions import known_embedding_functions
+from openai_server import ScriptedOpenAIServer
 
-from keysmith.config import Settings
-from keysmith.embeddings import (
+from keysmith.config import Settings, parse_embeddings_spec
+from keysmith.errors import ConfigError
+from keysmith.retrieval.embeddings import (
     DIMENSION,
     MODEL_SHA256,
     ChromaLangChainEmbeddings,
@@ -18,11 +20,9 @@ from keysmith.embeddings import (
     embed_texts,
     embedding_function,
     model_path,
-    parse_spec,
     tokenizer_path,
     verify_model_file,
 )
-from keysmith.errors import ConfigError
 
 
 def _settings(tmp_path: Path, **overrides: str) -> Settings:
@@ -81,20 +81,29 @@ def test_the_langchain_adapter_returns_the_same_vectors() -> None:
 
 
 def test_specs_choose_the_provider_and_a_separate_collection(tmp_path: Path) -> None:
-    assert parse_spec("local") == ("local", "all-MiniLM-L6-v2-onnx-int8")
-    assert parse_spec("openai:text-embedding-3-small") == ("openai", "text-embedding-3-small")
+    assert parse_embeddings_spec("local") == ("local", "")
+    assert parse_embeddings_spec("openai:text-embedding-3-small") == ("openai", "text-embedding-3-small")
     local = collection_name(_settings(tmp_path))
     remote = collection_name(_settings(tmp_path, embeddings="openai:text-embedding-3-small"))
     assert local == "keysmith-local-all-MiniLM-L6-v2-onnx-int8" and remote != local
     with pytest.raises(ConfigError, match=r"KEYSMITH_EMBEDDINGS: .*got 'cohere:x'"):
-        parse_spec("cohere:x")
+        parse_embeddings_spec("cohere:x")
     assert isinstance(embedding_function(_settings(tmp_path)), LocalMiniLMEmbeddingFunction)
 
 
-def test_openai_embeddings_need_a_key_and_use_chromas_function(tmp_path: Path) -> None:
+def test_openai_embeddings_need_a_key_and_go_through_the_models_retry_layer(
+    tmp_path: Path, openai_server: ScriptedOpenAIServer
+) -> None:
     with pytest.raises(ConfigError, match="needs OPENAI_API_KEY"):
         embedding_function(_settings(tmp_path, embeddings="openai:text-embedding-3-small"))
-    function = embedding_function(
-        _settings(tmp_path, embeddings="openai:text-embedding-3-small", openai_api_key="sk-test-not-real")
+    settings = _settings(
+        tmp_path,
+        embeddings="openai:text-embedding-3-small",
+        openai_api_key="sk-test-not-real",
+        openai_base_url=openai_server.base_url,
     )
-    assert function.name() == "openai"  # built, not called: no network in tests
+    function = embedding_function(settings)
+    assert function.name() == "keysmith-openai"
+    vectors = function(["a", "b"])
+    assert len(vectors) == 2 and len(vectors[0]) == 3
+    assert [r.path for r in openai_server.requests] == ["/v1/embeddings"]  # over real HTTP, via models

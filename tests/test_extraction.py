@@ -18,8 +18,8 @@ from openai_server import ScriptedOpenAIServer, ToolCalls
 
 from keysmith import assessment as machine
 from keysmith.assessment import Question
-from keysmith.commands.assess import ask_all
-from keysmith.commands.assess import run as assess_run
+from keysmith.cli.assess import ask_all
+from keysmith.cli.assess import run as assess_run
 from keysmith.config import Settings
 from keysmith.extraction import TOOL_NAME, extract_answer
 from keysmith.framework import load_framework

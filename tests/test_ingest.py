@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from retrieval_support import KNOWLEDGE, CountingFunction, page, settings_for, write_small_knowledge
 
-from keysmith.chunking import chunk_page, load_pages, parse_page, sections, split_long
 from keysmith.config import Settings
 from keysmith.errors import IngestError
 from keysmith.framework import load_framework
@@ -19,8 +18,11 @@ from keysmith.ingest import (
     index_knowledge,
     marker_path,
 )
+from keysmith.ingest.chunking import chunk_page, load_pages, parse_page, sections, split_long
 from keysmith.retrieval import open_retriever
-from keysmith.vectorstore import open_client, open_collection
+from keysmith.retrieval.vectorstore import open_client, open_collection
+
+VARIABLE_IDS = load_framework(KNOWLEDGE / "framework").variable_ids
 
 AGREED_IDS = {
     "pilot-illusion": "concept",
@@ -59,7 +61,7 @@ def _stored(settings: Settings, function: CountingFunction) -> dict[str, dict[st
 
 
 def test_knowledge_has_exactly_the_agreed_pages_with_file_name_equal_to_id() -> None:
-    pages = load_pages(KNOWLEDGE)
+    pages = load_pages(KNOWLEDGE, VARIABLE_IDS)
     assert {p.id: p.kind for p in pages} == AGREED_IDS
     assert all(p.path == f"knowledge/{p.id}.md" for p in pages)
 
@@ -76,7 +78,7 @@ def test_every_framework_knowledge_id_has_a_page() -> None:
 
 
 def test_stall_reason_pages_have_the_four_sections() -> None:
-    for p in load_pages(KNOWLEDGE):
+    for p in load_pages(KNOWLEDGE, VARIABLE_IDS):
         if p.kind == "stall_reason":
             headings = [path[0] for path, _ in sections(p.body) if path]
             assert headings == [
@@ -98,7 +100,7 @@ def test_limits_page_names_what_keysmith_does_not_hold() -> None:
 
 def test_chunks_follow_headings_with_path_and_stable_ids() -> None:
     raw = page("demo", "Demo", {"First": "one", "Second": "two\n\n### Deeper\n\nthree"}, intro="intro text")
-    chunks = chunk_page(parse_page(raw, "knowledge/demo.md"))
+    chunks = chunk_page(parse_page(raw, "knowledge/demo.md", VARIABLE_IDS))
     assert [(c.id, c.heading, c.text) for c in chunks] == [
         ("demo#overview", "Demo", "intro text"),
         ("demo#first", "Demo > First", "one"),
@@ -111,8 +113,12 @@ def test_chunks_follow_headings_with_path_and_stable_ids() -> None:
 
 
 def test_editing_one_section_changes_only_its_hash_and_no_ids() -> None:
-    before = chunk_page(parse_page(page("d", "D", {"A": "alpha", "B": "beta"}), "knowledge/d.md"))
-    after = chunk_page(parse_page(page("d", "D", {"A": "alpha, edited", "B": "beta"}), "knowledge/d.md"))
+    before = chunk_page(
+        parse_page(page("d", "D", {"A": "alpha", "B": "beta"}), "knowledge/d.md", VARIABLE_IDS)
+    )
+    after = chunk_page(
+        parse_page(page("d", "D", {"A": "alpha, edited", "B": "beta"}), "knowledge/d.md", VARIABLE_IDS)
+    )
     assert [c.id for c in before] == [c.id for c in after]
     assert before[0].hash != after[0].hash and before[1].hash == after[1].hash
 
@@ -120,7 +126,7 @@ def test_editing_one_section_changes_only_its_hash_and_no_ids() -> None:
 def test_duplicate_headings_get_distinct_ids_and_long_sections_split() -> None:
     long_text = "\n\n".join(f"Paragraph {n} " + "word " * 60 for n in range(12))
     raw = page("d", "D", {"Same": "x", "Same ": "y"}) + f"\n## Long\n\n{long_text}\n"
-    ids = [c.id for c in chunk_page(parse_page(raw, "knowledge/d.md"))]
+    ids = [c.id for c in chunk_page(parse_page(raw, "knowledge/d.md", VARIABLE_IDS))]
     assert ids[:2] == ["d#same", "d#same-2"]
     assert ids[2:] == [f"d#long{'' if n == 1 else f'-{n}'}" for n in range(1, len(ids) - 1)]
     assert len(ids) > 3
@@ -159,7 +165,7 @@ def test_headings_inside_code_blocks_are_text() -> None:
 )
 def test_malformed_front_matter_names_the_file(raw: str, message: str) -> None:
     with pytest.raises(IngestError, match=message) as caught:
-        parse_page(raw, "knowledge/broken.md")
+        parse_page(raw, "knowledge/broken.md", VARIABLE_IDS)
     assert str(caught.value).startswith("knowledge/broken.md: ")
 
 
@@ -168,7 +174,7 @@ def test_a_page_id_must_match_its_file_name(tmp_path: Path) -> None:
     with pytest.raises(
         IngestError, match=r"^knowledge/a\.md: front matter: id: expected 'a' \(the file name\)"
     ):
-        load_pages(tmp_path)
+        load_pages(tmp_path, VARIABLE_IDS)
 
 
 # --- incremental indexing -------------------------------------------------------------------------------

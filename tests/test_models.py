@@ -15,7 +15,6 @@ from openai_server import Cut, ScriptedOpenAIServer, Stall, Status, Text, ToolCa
 
 from keysmith.config import Settings
 from keysmith.errors import ConfigError, ProviderError
-from keysmith.model_http import probe_ollama, retry_after_seconds
 from keysmith.models import (
     classify_provider_error,
     load_chat_model,
@@ -23,6 +22,7 @@ from keysmith.models import (
     parse_spec,
     resolve_model_spec,
 )
+from keysmith.models.http import probe_ollama, retry_after_seconds
 
 
 def _settings(tmp_path: Path, **overrides: object) -> Settings:

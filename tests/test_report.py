@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from keysmith.charts import ChartError, chart_png, score_chart
 from keysmith.diagnosis import full_report
 from keysmith.framework import Framework, load_framework
 from keysmith.report import (
@@ -24,11 +23,12 @@ from keysmith.report import (
     assessment_pdf,
     variable_names,
 )
-from keysmith.report_assessment import num, pct
-from keysmith.report_doc import Paragraph, ReportDoc, Section
-from keysmith.report_pdf import find_unicode_font, render_pdf
+from keysmith.report.assessment import num, pct
+from keysmith.report.charts import ChartError, chart_png, score_chart
+from keysmith.report.doc import Paragraph, ReportDoc, Section
+from keysmith.report.pdf import find_unicode_font, render_pdf
 from keysmith.store import Store
-from keysmith.store_records import Draft
+from keysmith.store.records import Draft
 
 ROOT = Path(__file__).resolve().parents[1]
 CREATED = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)

@@ -12,11 +12,11 @@ import pytest
 from processes import free_port
 from retrieval_support import LABELLED, CountingFunction, settings_for, write_small_knowledge
 
-from keysmith.bm25 import BM25Index, tokenize
 from keysmith.errors import RetrievalError
 from keysmith.ingest import index_client_document, index_knowledge
 from keysmith.retrieval import Retriever, SearchResult, excerpt, open_retriever
-from keysmith.retrieval_quality import evaluate, load_labelled_set
+from keysmith.retrieval.bm25 import BM25Index, tokenize
+from keysmith.retrieval.quality import evaluate, load_labelled_set
 
 
 def test_the_erp_question_finds_the_input_output_mismatch_first(retriever: Retriever) -> None:

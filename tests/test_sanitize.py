@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from keysmith.sanitize import clean_markdown, safe_url
+from keysmith.guards.sanitize import clean_markdown, safe_url
 
 _SAFE_PREFIXES = ("http://", "https://", "mailto:")
 

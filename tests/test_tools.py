@@ -14,8 +14,8 @@ from keysmith.errors import RetrievalError
 from keysmith.framework import Framework
 from keysmith.retrieval import Passage, Retriever, SearchResult
 from keysmith.scoring import score
-from keysmith.tool_impl import NOT_COVERED, fence
 from keysmith.tools import Toolbox
+from keysmith.tools.impl import NOT_COVERED, fence
 
 ANSWERS = {
     "technology_fit": 5,

@@ -30,11 +30,11 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from keysmith.errors import KeysmithError, ProviderError
-from keysmith.finish import renumber
 from keysmith.guards import check_citations, guard_numbers
+from keysmith.guards.finish import renumber
+from keysmith.guards.sanitize import clean_markdown
 from keysmith.prompts import render
 from keysmith.retrieval import Passage, Retriever
-from keysmith.sanitize import clean_markdown
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel

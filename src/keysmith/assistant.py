@@ -23,8 +23,8 @@ from keysmith.assessment import AssessmentState
 from keysmith.composer import OFFLINE, Composer
 from keysmith.config import Settings
 from keysmith.errors import ConfigError, ProviderError
-from keysmith.finish import finish
 from keysmith.framework import Framework, load_framework
+from keysmith.guards.finish import finish
 from keysmith.limits import check_question
 from keysmith.retrieval import Retriever, open_retriever
 from keysmith.tools import Toolbox

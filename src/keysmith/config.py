@@ -6,10 +6,13 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from dotenv.parser import parse_stream
 
 from keysmith.errors import ConfigError
 
@@ -22,25 +25,42 @@ def _default_dir(name: str) -> Path:
     return candidate if (_PROJECT_ROOT / "pyproject.toml").exists() else Path.cwd() / name
 
 
+MAX_DOTENV_BYTES = 64 * 1024  # a .env holds a few settings; a larger file is a mistake (or /dev/zero)
+
+
 def _read_dotenv(path: Path) -> dict[str, str]:
-    """Parse a `.env` file (KEY=VALUE lines, # comments, optional quotes). Missing file: empty dict."""
+    """Parse a `.env` file with python-dotenv's parser (no interpolation). Missing file: empty dict.
+
+    Raises `ConfigError` naming the file and line of a malformed line, or the file and the size limit.
+    """
     if not path.is_file():
         return {}
+    with path.open("rb") as handle:
+        data = handle.read(MAX_DOTENV_BYTES + 1)
+    if len(data) > MAX_DOTENV_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_DOTENV_BYTES} bytes, the limit for a .env file")
     values: dict[str, str] = {}
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("export "):
-            line = line[len("export ") :].strip()
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"{path}:{number}: expected KEY=VALUE, got {raw!r}")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip()] = value
+    for binding in parse_stream(io.StringIO(data.decode("utf-8", errors="replace"))):
+        line = binding.original
+        if binding.error or (binding.key is not None and binding.value is None):
+            raise ConfigError(f"{path}:{line.line}: expected KEY=VALUE, got {line.string.rstrip()!r}")
+        if binding.key is not None and binding.value is not None:
+            values[binding.key] = binding.value
     return values
+
+
+def parse_embeddings_spec(spec: str) -> tuple[str, str]:
+    """KEYSMITH_EMBEDDINGS: `local` (or empty) -> ("local", ""); `openai:<model>` -> ("openai", model).
+
+    The one parser of that variable; anything else raises `ConfigError` naming it and the value.
+    """
+    text = spec.strip() or "local"
+    if text == "local":
+        return "local", ""
+    provider, _, model = text.partition(":")
+    if provider == "openai" and model.strip():
+        return "openai", model.strip()
+    raise ConfigError(f"KEYSMITH_EMBEDDINGS: expected 'local' or 'openai:<model>', got {spec!r}")
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:

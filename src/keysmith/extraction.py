@@ -5,7 +5,7 @@ text (fenced as data in `prompts/extract_answer.md`), binds the single tool `rec
 `tool_choice` forcing it, and checks the call's arguments itself: a value outside 1..5, a non-integer, a
 missing call or unknown fields give `understood=False` with a message saying why. The model only reads the
 answer; scores are computed elsewhere, and the caller confirms the reading with the user before recording it.
-A provider failure falls back to the offline parser (`keysmith.answer_parsing`), and the message says so.
+A provider failure falls back to the offline parser (`keysmith.assessment.parsing`), and the message says so.
 This module imports no provider SDK and no UI: the chat model is passed in.
 """
 
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from keysmith.answer_parsing import HELP, MAX_ANSWER_CHARS, parse_answer
+from keysmith.assessment.parsing import HELP, MAX_ANSWER_CHARS, parse_answer
 from keysmith.diagnosis import answer_label
 from keysmith.prompts import render
 

@@ -21,7 +21,7 @@ from fakes import ScriptedChatModel
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from keysmith.answer_parsing import parse_answer
+from keysmith.assessment.parsing import parse_answer
 from keysmith.assistant import Assistant
 from keysmith.cli import main
 from keysmith.config import Settings

@@ -36,7 +36,7 @@ from keysmith.framework import Framework
 from keysmith.ingest import index_knowledge
 from keysmith.prompts import render
 from keysmith.retrieval import Retriever
-from keysmith.tool_impl import MATERIAL_NOTE
+from keysmith.tools.impl import MATERIAL_NOTE
 from security.support import ROOT, active_content
 
 CAP = 60

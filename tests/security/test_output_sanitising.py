@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from attack_corpus import exfil_domains, web_payloads, xss_templates
 
-from keysmith.sanitize import clean_markdown
+from keysmith.guards.sanitize import clean_markdown
 from security.support import ROOT, active_content, link_hosts
 
 SRC = ROOT / "src" / "keysmith"
@@ -106,7 +106,7 @@ def test_ui_renders_assistant_text_only_through_the_sanitiser() -> None:
 
 def test_cli_prints_the_cleaned_answer() -> None:
     from keysmith.answer import Answer
-    from keysmith.commands.ask import render_text
+    from keysmith.cli.ask import render_text
 
     hostile = Answer(answer=clean_markdown("<script>x</script> ![i](https://wuzzi.net/p?d=1)"))
     printed = render_text(hostile)

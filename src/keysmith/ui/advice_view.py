@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from keysmith.store_records import Draft, Workspace
+from keysmith.store.records import Draft, Workspace
 from keysmith.ui import render, report_downloads
 from keysmith.ui.advice_draft import AdviceDraft, compose
 from keysmith.ui.state import Resources

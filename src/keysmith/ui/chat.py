@@ -15,9 +15,9 @@ import streamlit as st
 
 from keysmith.answer import Answer, FinalEvent, NoticeEvent, TokenEvent, ToolEndEvent, ToolStartEvent
 from keysmith.errors import KeysmithError
+from keysmith.guards.sanitize import clean_markdown
 from keysmith.limits import check_question
-from keysmith.sanitize import clean_markdown
-from keysmith.store_records import Message
+from keysmith.store.records import Message
 from keysmith.ui import feedback, render, sessions, state
 from keysmith.ui.state import Resources
 

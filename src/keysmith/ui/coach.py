@@ -12,7 +12,7 @@ import streamlit as st
 from keysmith.errors import KeysmithError
 from keysmith.ingest import delete_client_document, index_client_document
 from keysmith.limits import check_upload
-from keysmith.store_records import Workspace
+from keysmith.store.records import Workspace
 from keysmith.ui import advice_view, sessions, state
 from keysmith.ui.extract import SUFFIXES, extract_text
 from keysmith.ui.state import Resources

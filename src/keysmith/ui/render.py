@@ -1,7 +1,7 @@
 """The one render path for assistant-produced text in the app.
 
 Every string that came from the assistant, the composer, a retrieved passage or a client document goes
-through `keysmith.sanitize.clean_markdown` and then `st.markdown` — never `unsafe_allow_html` — so raw
+through `keysmith.guards.sanitize.clean_markdown` and then `st.markdown` — never `unsafe_allow_html` — so raw
 HTML, scripts and off-list images can never reach the page, whatever a model or an uploaded file contains.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from keysmith.sanitize import clean_markdown
+from keysmith.guards.sanitize import clean_markdown
 
 
 def markdown(text: str) -> None:

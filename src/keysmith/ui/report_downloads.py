@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 
 from keysmith import report as reports
-from keysmith.store_records import Draft
+from keysmith.store.records import Draft
 from keysmith.ui.state import Resources
 
 

@@ -14,9 +14,9 @@ import altair as alt
 import streamlit as st
 
 from keysmith import scoring
-from keysmith.charts import STAGE_COLOURS, score_chart
 from keysmith.diagnosis import full_report
 from keysmith.errors import KeysmithError
+from keysmith.report.charts import STAGE_COLOURS, score_chart
 from keysmith.ui import render
 from keysmith.ui.state import Resources
 

@@ -13,7 +13,7 @@ import contextlib
 import streamlit as st
 
 from keysmith.errors import KeysmithError
-from keysmith.store_records import Session, Workspace
+from keysmith.store.records import Session, Workspace
 from keysmith.ui import state
 from keysmith.ui.state import Resources
 

@@ -1,1 +1,0 @@
-"""Subcommands of the `keysmith` CLI, one module each."""

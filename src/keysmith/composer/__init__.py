@@ -1,0 +1,100 @@
+"""The offline answerer: deterministic routing, the same tools as the agent, fixed sentence frames.
+
+`Composer(framework, retriever).answer(question, toolbox) -> Answer` routes the question (routing.py), calls
+the tools through `toolbox.call` (so every call is validated and recorded like the agent's), and assembles
+the answer from tool results, cited passages and the user's own words. The result goes through the same
+guards and sanitiser as a model's answer (finish.py); by construction they should find nothing to remove.
+
+Routes: diagnose (composer_story.py); explain a concept, or decline when the framework does not cover it
+(composer_explain.py); framework facts Keysmith holds only in part — steps, archetypes, limits
+(composer_framework.py); and here: the assessment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from keysmith.answer import Answer
+from keysmith.composer import frames
+from keysmith.composer.explain import explain_answer
+from keysmith.composer.frames import Draft
+from keysmith.composer.framework_answers import archetype_answer, limits_answer, step_answer
+from keysmith.composer.routing import Route, route
+from keysmith.composer.story import diagnose_answer
+from keysmith.framework import Framework
+from keysmith.guards.finish import finish
+from keysmith.retrieval import Retriever
+from keysmith.tools import Toolbox
+
+OFFLINE = "offline"
+
+Handler = Callable[[str, Route, Toolbox], Draft]
+
+
+class Composer:
+    """Answers without a language model (see the module docstring)."""
+
+    def __init__(self, framework: Framework, retriever: Retriever) -> None:
+        self.framework = framework
+        self.retriever = retriever
+
+    def route(self, question: str) -> Route:
+        """The route `question` takes (exposed for the UI and the evals)."""
+        return route(question, self.framework)
+
+    def answer(self, question: str, toolbox: Toolbox, user_texts: Sequence[str] = ()) -> Answer:
+        """Answer `question` offline; `user_texts` are earlier user messages (their numbers are allowed)."""
+        return self.finish(self.draft(question, toolbox), question, toolbox, user_texts)
+
+    def draft(self, question: str, toolbox: Toolbox) -> Draft:
+        """The answer before the guards (the assistant appends it to a model's partial answer)."""
+        chosen = self.route(question)
+        handlers: dict[str, Handler] = {
+            "diagnose": lambda q, r, t: diagnose_answer(q, t, self.framework),
+            "assessment": lambda q, r, t: self._assessment(t),
+            "explain": lambda q, r, t: explain_answer(q, t, self.framework),
+            "limits": lambda q, r, t: limits_answer(q, t),
+        }
+        if chosen.intent in handlers:
+            return handlers[chosen.intent](question, chosen, toolbox)
+        if chosen.intent.endswith("step") or chosen.intent == "steps":
+            return step_answer(chosen, toolbox, self.framework)
+        return archetype_answer(chosen, toolbox, self.framework)
+
+    def finish(self, draft: Draft, question: str, toolbox: Toolbox, user_texts: Sequence[str]) -> Answer:
+        """Run the guards and the sanitiser on a draft."""
+        return finish(
+            draft.text,
+            toolbox,
+            [question, *user_texts],
+            mode=OFFLINE,
+            abstained=draft.abstained,
+            follow_ups=draft.follow_ups,
+        )
+
+    def _assessment(self, toolbox: Toolbox) -> Draft:
+        first = toolbox.call("next_assessment_question").data
+        why = toolbox.call("search_framework", query="weights shift from pilot to production variables")
+        cite = frames.cite(why.data["markers"][:1]) if why.ok else ""
+        total = int(first.get("total", len(self.framework.variables)))
+        lines = [
+            f"The guided self-assessment asks {frames.count_word(total)} questions, one for each variable of "
+            "Keysmith's weighted-variable model. It scores the same answers twice, with pilot weights and "
+            "with "
+            "production weights, because the variables that carry a pilot are not the ones that decide a "
+            f"rollout{cite}. At the end you see where the weight moved, your biggest levers and what is "
+            "missing.",
+        ]
+        if not first.get("complete"):
+            lines.append(
+                f"The first question, on **{first['name']}**: {first['question']}\n"
+                f"- A weak answer looks like this: {first['what_1_looks_like']}\n"
+                f"- A strong answer looks like this: {first['what_5_looks_like']}"
+            )
+        lines.append(frames.ASSESS_HOW)
+        return Draft(
+            "\n\n".join(lines), follow_ups=["Start the self-assessment", "Why do the weights change?"]
+        )
+
+
+__all__ = ["OFFLINE", "Composer", "Handler"]

@@ -1,0 +1,154 @@
+"""The offline composer's fixed sentence frames and the small text helpers that fill them.
+
+Frames hold no framework claims of their own beyond what the framework data (YAML) and the cited passages
+say, and they state counts in words ("five", "two of the seven") so that no number appears that a tool did
+not produce; numbers in answers come from tool outputs, passages or the user's own words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+# Re-exported: the sentence frames spell counts and ordinals with the one number-word table.
+from keysmith.text.numbers import count_word as count_word
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+
+CAN_DO = (
+    "Keysmith helps with one problem: an AI pilot that worked and a rollout that stalled. You can:\n"
+    "- describe your pilot and rollout in your own words, and get the likely stall reasons with next moves;\n"
+    "- ask about an idea from the Instant Competence framework, such as Zoom Levels, HD Vision, Omission "
+    "Neglect or the stall reasons;\n"
+    "- run the guided self-assessment to compare your pilot-stage and production-stage readiness."
+)
+OFF_TOPIC = "That is outside what Keysmith can help with: the framework text it holds does not cover it."
+NOT_HELD = "The framework text Keysmith holds does not cover this, so Keysmith will not guess."
+ASSESS_HOW = (
+    "Run it in the app (Self-assessment), or in a terminal with `keysmith assess`. You can answer each "
+    'question from 1 to 5, in words such as "weak" or "strong", or with "don\'t know"; a "don\'t know" '
+    "never counts against you, and it is listed at the end as something to find out."
+)
+ASSESS_NEXT = (
+    "For a scored view of your pilot-stage versus production-stage readiness, run the guided self-assessment "
+    "(Self-assessment in the app, or `keysmith assess`)."
+)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An answer before the guards: Markdown with `[n]` markers from the turn's Toolbox."""
+
+    text: str
+    abstained: bool = False
+    follow_ups: list[str] = field(default_factory=list)
+
+
+def join_words(items: Sequence[str], final: str = "and") -> str:
+    """["a", "b", "c"] -> "a, b and c"."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {final} {items[-1]}"
+
+
+def cite(markers: Iterable[int]) -> str:
+    """ " [1, 3]" for the markers given (empty string for none)."""
+    unique = list(dict.fromkeys(markers))
+    return f" [{', '.join(str(m) for m in unique)}]" if unique else ""
+
+
+_CLAUSE_SPLIT = re.compile(
+    r"(?<=[.!?;:])\s+|,\s+|\s+(?:but|because|so|although|while)\s+|\s[-\u2013\u2014]\s"
+    r"|\s+and\s+(?=(?:the|our|we|they|nobody|no one|people|it|its|each|some|most)\b)",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[a-z0-9']+")
+MAX_QUOTE_WORDS = 14
+
+
+def original_clause(match_text: str, story: str) -> str:
+    """The clause of `story` (the user's own spelling) that a normalised cue match came from.
+
+    The cue matcher reports folded text ("the erp can not"); quoting that back would put words in the
+    user's mouth, so the clause sharing most words with it is quoted instead, trimmed to a readable length.
+    """
+    wanted = {w for w in _WORD.findall(match_text.lower()) if len(w) > 2}
+    best, best_hits = "", 0
+    for clause in _CLAUSE_SPLIT.split(story):
+        words = set(_WORD.findall(clause.lower().replace("n't", " not")))
+        hits = len(wanted & words)
+        if hits > best_hits:
+            best, best_hits = clause, hits
+    kept = best.split()
+    if len(kept) > MAX_QUOTE_WORDS:
+        best = " ".join(kept[:MAX_QUOTE_WORDS]) + " …"
+    return best.strip(" .,;:!?") or match_text
+
+
+def quote_phrases(
+    phrases: Iterable[str], limit: int = 3, story: str = "", used: set[str] | None = None
+) -> str:
+    """The user's own words as a quoted list: '"no owner", "nobody trained"' (clauses of `story` if given).
+
+    Quotes already in `used` (lower-cased) are skipped unless nothing else is left, and the chosen ones are
+    added to it, so two stall reasons do not repeat the same words when each has words of its own.
+    """
+    used = used if used is not None else set()
+    candidates: list[str] = []
+    for phrase in phrases:
+        source = original_clause(phrase, story) if story else phrase
+        # Brackets become parentheses: a user's "[2]" must not pass for a citation marker.
+        plain = source.replace('"', "'").replace("[", "(").replace("]", ")")
+        text = " ".join(plain.split()).strip(" .,;:")
+        if text and text.lower() not in (c.lower() for c in candidates):
+            candidates.append(text)
+    fresh = [c for c in candidates if c.lower() not in used]
+    cleaned = fresh or candidates
+    used.update(c.lower() for c in cleaned[:limit])
+    return ", ".join(f'"{c}"' for c in cleaned[:limit])
+
+
+def _plain_text(text: str) -> str:
+    """Passage text without Markdown structure (headings, list bullets, emphasis), on one line."""
+    lines = [re.sub(r"^\s*(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s*)", "", line) for line in text.splitlines()]
+    joined = " ".join(line.strip() for line in lines if line.strip())
+    return re.sub(r"(\*\*|__|`)", "", joined)
+
+
+def lead_sentences(text: str, limit: int = 2, max_chars: int = 420) -> str:
+    """The first `limit` sentences of a passage (a summary in the passage's own words, never invented)."""
+    sentences = _SENTENCE.split(_plain_text(text))
+    chosen: list[str] = []
+    for sentence in sentences:
+        if chosen and (len(chosen) >= limit or len(" ".join([*chosen, sentence])) > max_chars):
+            break
+        chosen.append(sentence.strip())
+    summary = " ".join(chosen)
+    if len(summary) > max_chars:
+        summary = summary[: max_chars - 1].rsplit(" ", 1)[0] + "…"
+    return summary
+
+
+def last_heading(heading: str) -> str:
+    """ "Governance Vacuum > At scale" -> "At scale"; the page title when there is no section."""
+    return heading.rsplit(">", 1)[-1].strip() or heading
+
+
+def off_topic(story: bool = False) -> Draft:
+    """The polite decline, saying what Keysmith can do instead. Abstains."""
+    lead = OFF_TOPIC
+    if story:
+        lead = (
+            "Keysmith could not match your description to anything the framework text it holds covers, so it "
+            "will not guess."
+        )
+    return Draft(
+        f"{lead}\n\n{CAN_DO}",
+        abstained=True,
+        follow_ups=[
+            "Our AI pilot worked but the rollout has stalled. Why?",
+            "What is the Zoom Level Problem?",
+            "Start the self-assessment",
+        ],
+    )

@@ -1,0 +1,292 @@
+"""The assessment report's content: a `full_report` dict (scoring + diagnosis) -> `ReportDoc`.
+
+Every number shown comes from the report dict as scoring rounded it; this module only formats (a weight of
+0.15 is shown as 15%, a score of 65.79 as 65.79). Names come from the framework when one is given, else the
+ids are shown. Unknown or missing parts of the dict are skipped with a plain line, never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from keysmith.errors import FrameworkError
+from keysmith.framework import Framework
+from keysmith.report.doc import Bullets, ChartSpot, Paragraph, ReportDoc, Section, Table, plain
+
+PROFILE_ORDER = ("pilot", "production")
+
+
+def num(value: object) -> str:
+    """A number exactly as the report dict holds it (scoring rounded it already); `65.0` shows as `65`."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "n/a"
+    text = str(value)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def pct(value: object) -> str:
+    """A weight or coverage share (0..1) as a percentage."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "n/a"
+    return f"{value * 100:.1f}".rstrip("0").rstrip(".") + "%"
+
+
+def answer_text(value: object) -> str:
+    """An answer as the person gave it: `4 / 5`, or `don't know`."""
+    return f"{value} / 5" if isinstance(value, int) and not isinstance(value, bool) else "don't know"
+
+
+class Names:
+    """Display names for ids, from the framework when there is one."""
+
+    def __init__(self, framework: Framework | None) -> None:
+        self._framework = framework
+
+    def _lookup(self, kind: str, item_id: str) -> str:
+        if self._framework is None:
+            return item_id.replace("_", " ").capitalize()
+        try:
+            return str(getattr(self._framework, kind)(item_id).name)
+        except FrameworkError:
+            return item_id
+
+    def variable(self, item_id: str) -> str:
+        return self._lookup("variable", item_id)
+
+    def profile(self, item_id: str) -> str:
+        return self._lookup("profile", item_id)
+
+    def stall_reason(self, item_id: str) -> str:
+        return self._lookup("stall_reason", item_id)
+
+    def archetype(self, item_id: str) -> str:
+        return self._lookup("archetype", item_id)
+
+
+def profile_ids(report: Mapping[str, Any]) -> list[str]:
+    """Profiles in display order: pilot, production, then any others by id."""
+    profiles = report.get("profiles") or {}
+    return [p for p in PROFILE_ORDER if p in profiles] + sorted(p for p in profiles if p not in PROFILE_ORDER)
+
+
+def _summary(report: Mapping[str, Any], names: Names) -> Section:
+    lines: list[str] = []
+    profiles = report.get("profiles") or {}
+    for pid in profile_ids(report):
+        data = profiles[pid]
+        label = str(data.get("name") or names.profile(pid))
+        if data.get("score") is None:
+            lines.append(f"{label}: no score yet (no variable of this profile was answered).")
+        else:
+            lines.append(
+                f"{label}: {num(data['score'])} / 100, resting on {pct(data.get('coverage'))} of its weight."
+            )
+    shift = report.get("weight_shift") or {}
+    if shift.get("score_change") is not None:
+        lines.append(
+            f"From pilot to production the score changes by {num(shift['score_change'])} points; "
+            f"{pct(shift.get('weight_moved'))} of the weight moves between variables."
+        )
+    levers = report.get("levers") or []
+    if levers:
+        top = levers[0]
+        lines.append(
+            f"Biggest lever: {names.variable(top['variable'])} — raising it from "
+            f"{answer_text(top.get('answer'))} to 5 / 5 adds {num(top.get('gain'))} production points."
+        )
+    omissions = report.get("omissions") or []
+    if omissions:
+        missing = ", ".join(names.variable(o["variable"]) for o in omissions)
+        lines.append(f"Not answered ({len(omissions)}): {missing}.")
+    return Section("Summary", (Bullets(tuple(lines)),))
+
+
+def _scores(report: Mapping[str, Any], names: Names) -> Section:
+    profiles = report.get("profiles") or {}
+    pids = profile_ids(report)
+    by_profile = {pid: {c["variable"]: c for c in profiles[pid].get("contributions", [])} for pid in pids}
+    order = [c["variable"] for c in profiles[pids[0]].get("contributions", [])] if pids else []
+    header = ["Variable", "Answer"]
+    for pid in pids:
+        label = str(profiles[pid].get("name") or names.profile(pid))
+        header += [f"{label} weight", f"{label} points"]
+    rows = []
+    for vid in order:
+        first = by_profile[pids[0]][vid]
+        row = [names.variable(vid), answer_text(first.get("answer"))]
+        for pid in pids:
+            item = by_profile[pid].get(vid, {})
+            row += [pct(item.get("weight")), num(item.get("points"))]
+        rows.append(tuple(row))
+    totals = tuple(
+        f"{profiles[p].get('name') or names.profile(p)}: score {num(profiles[p].get('score'))} / 100, "
+        f"coverage {pct(profiles[p].get('coverage'))}"
+        for p in pids
+    )
+    blocks = (
+        Bullets(totals),
+        Table(tuple(header), tuple(rows)),
+        ChartSpot("Pilot vs production: each variable's points"),
+    )
+    return Section("Scores by profile", blocks)
+
+
+def _weight_shift(report: Mapping[str, Any], names: Names) -> Section:
+    shift = report.get("weight_shift") or {}
+    rows = tuple(
+        (
+            names.variable(v["variable"]),
+            pct(v.get("pilot_weight")),
+            pct(v.get("production_weight")),
+            ("+" if (v.get("delta") or 0) > 0 else "") + pct(v.get("delta")),
+        )
+        for v in shift.get("variables", [])
+    )
+    intro = Paragraph(
+        f"Weight that changes hands from pilot to production: {pct(shift.get('weight_moved'))}. "
+        "The variables that carried the pilot are not the ones that decide the rollout."
+    )
+    return Section("Weight shift", (intro, Table(("Variable", "Pilot", "Production", "Change"), rows)))
+
+
+def _levers(report: Mapping[str, Any], names: Names) -> Section:
+    levers = report.get("levers") or []
+    if not levers:
+        return Section("Levers", (Paragraph("No lever: every answered variable is already at 5 / 5."),))
+    rows = tuple(
+        (
+            str(rank),
+            names.variable(lv["variable"]),
+            answer_text(lv.get("answer")),
+            num(lv.get("gain")),
+            num(lv.get("production_score_after")),
+        )
+        for rank, lv in enumerate(levers, start=1)
+    )
+    header = ("#", "Variable", "Now", "Gain (production points)", "Production score after")
+    note = Paragraph("Gain: how many production points the score rises if this variable alone goes to 5 / 5.")
+    return Section("Levers, ranked by gain", (note, Table(header, rows)))
+
+
+def _omissions(report: Mapping[str, Any], names: Names) -> Section:
+    omissions = report.get("omissions") or []
+    if not omissions:
+        return Section("Omissions", (Paragraph("Every variable was answered."),))
+    items = tuple(f"{names.variable(o['variable'])}: {plain(o.get('reason', ''))}" for o in omissions)
+    return Section("Omissions (not answered)", (Bullets(items),))
+
+
+def evidence_lines(evidence: object) -> tuple[str, ...]:
+    """Evidence in whatever plain shape diagnosis gives it: text, a list of texts, or of small dicts."""
+    if evidence is None or evidence == []:
+        return ()
+    items = evidence if isinstance(evidence, list | tuple) else [evidence]
+    lines = []
+    for item in items:
+        if isinstance(item, Mapping):
+            lines.append("; ".join(f"{k}: {v}" for k, v in item.items() if v not in (None, "")))
+        else:
+            lines.append(str(item))
+    return tuple(plain(line) for line in lines if line)
+
+
+def _reason_label(reason: Mapping[str, Any], names: Names) -> str:
+    name = str(reason.get("name") or names.stall_reason(str(reason.get("id", ""))))
+    details = [str(reason["level"])] if reason.get("level") else []
+    if isinstance(reason.get("strength"), int | float):
+        details.append(f"strength {num(reason['strength'])}")
+    return f"{name} ({', '.join(details)})" if details else name
+
+
+def _stall_reasons(report: Mapping[str, Any], names: Names) -> Section:
+    reasons = report.get("stall_reasons") or []
+    if not reasons:
+        return Section("Stall reasons", (Paragraph("No stall reason stands out from these answers."),))
+    blocks: list[Paragraph | Bullets] = []
+    for reason in reasons:
+        blocks.append(Paragraph(_reason_label(reason, names), emphasis=True))
+        lines = list(evidence_lines(reason.get("evidence")))
+        omitted = [names.variable(str(v)) for v in reason.get("omitted") or []]
+        if omitted:
+            lines.append(f"Not answered, so not counted: {', '.join(omitted)}")
+        if lines:
+            blocks.append(Bullets(tuple(lines)))
+    return Section("Stall reasons, with evidence", tuple(blocks))
+
+
+def _archetypes(report: Mapping[str, Any], names: Names) -> Section:
+    archetypes = report.get("archetypes") or []
+    if not archetypes:
+        return Section("Solution archetypes", (Paragraph("No archetype was suggested for these answers."),))
+    items = tuple(
+        f"{a.get('name') or names.archetype(str(a.get('id', '')))}: {plain(a.get('reason', ''))}".rstrip(": ")
+        for a in archetypes
+    )
+    return Section("Solution archetypes", (Bullets(items),))
+
+
+def _source_line(source: Mapping[str, Any] | str) -> tuple[str, str]:
+    """(dedup key, display text) of a citation dict `{id, source, heading}` or a plain source string."""
+    if isinstance(source, str):
+        return source, plain(source)
+    sid = str(source.get("id", ""))
+    return sid, f"{plain(source.get('heading', ''))} — {plain(source.get('source', ''))} ({sid})"
+
+
+def sources_section(sources: Sequence[Mapping[str, Any] | str]) -> Section:
+    """Cited passages: `[n] heading — source (id)`; de-duplicated by id, first seen first."""
+    seen: dict[str, str] = {}
+    for source in sources:
+        key, text = _source_line(source)
+        seen.setdefault(key, text)
+    if not seen:
+        return Section("Sources", (Paragraph("No framework passage was cited in this session."),))
+    items = tuple(f"[{n}] {text}" for n, text in enumerate(seen.values(), start=1))
+    return Section("Sources", (Bullets(items),))
+
+
+def _appendix(
+    report: Mapping[str, Any], answers: Mapping[str, int | None], names: Names, model: str
+) -> Section:
+    rows = tuple((vid, names.variable(vid), answer_text(value)) for vid, value in answers.items())
+    facts = Bullets(
+        (
+            f"Formula version: {report.get('formula_version', 'n/a')}",
+            f"Model used: {model or 'offline'}",
+            "Every number above was computed by Keysmith's deterministic scoring, not by a language model.",
+        )
+    )
+    return Section("Appendix: raw answers", (Table(("Variable id", "Variable", "Answer"), rows), facts))
+
+
+def assessment_doc(
+    report: Mapping[str, Any],
+    answers: Mapping[str, int | None],
+    *,
+    title: str,
+    model_used: str,
+    sources: Sequence[Mapping[str, Any]],
+    created: datetime,
+    framework: Framework | None = None,
+) -> ReportDoc:
+    """The assessment report as a document (see the module doc)."""
+    names = Names(framework)
+    meta = (
+        ("Created", created.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")),
+        ("Model used", model_used or "offline"),
+        ("Formula version", str(report.get("formula_version", "n/a"))),
+    )
+    sections = (
+        _summary(report, names),
+        _scores(report, names),
+        _weight_shift(report, names),
+        _levers(report, names),
+        _omissions(report, names),
+        _stall_reasons(report, names),
+        _archetypes(report, names),
+        sources_section(sources),
+        _appendix(report, answers, names, model_used),
+    )
+    return ReportDoc(title=plain(title), meta=meta, sections=sections)
