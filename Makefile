@@ -33,6 +33,7 @@ run: $(STAMP) data/index/.keysmith-index
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests evals bench scripts app.py
 	$(BIN)/ruff format --check src tests evals bench scripts app.py
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy --strict src

@@ -20,7 +20,7 @@ from keysmith.answer import Event, FinalEvent, NoticeEvent, TokenEvent, ToolEndE
 from keysmith.config import Settings
 from keysmith.errors import KeysmithError, ProviderError, ScoringInputError
 from keysmith.guards import check_citations, guard_numbers
-from keysmith.models import StreamCutError, load_chat_model
+from keysmith.models import StreamCutError, load_chat_model, provider_failure
 
 PASSAGES = {
     1: "Governance Vacuum: at pilot scale informal oversight works; at scale policies are needed.",
@@ -61,7 +61,7 @@ TOOLS: list[BaseTool] = [search_framework, score_assessment, broken_tool]
 
 def _run(model: ScriptedChatModel, question: str = "Why did our rollout stall?", **kw: Any) -> list[Event]:
     graph = build_agent(model, TOOLS, "SYSTEM PROMPT", **kw)
-    return list(stream_agent(graph, question))
+    return list(stream_agent(graph, question, classify=provider_failure))
 
 
 def _final(events: list[Event]) -> FinalEvent:
@@ -168,7 +168,9 @@ def test_a_model_that_keeps_calling_tools_after_the_cap_is_stopped() -> None:
     model = ScriptedChatModel.of(*looping)
     events: list[Event] = []
     with pytest.raises(ProviderError) as caught:  # it never wrote an answer: the caller falls back
-        for event in stream_agent(build_agent(model, TOOLS, "S", max_tool_rounds=2), "why?"):
+        for event in stream_agent(
+            build_agent(model, TOOLS, "S", max_tool_rounds=2), "why?", classify=provider_failure
+        ):
             events.append(event)
     assert caught.value.kind == "empty_answer"
     assert len([e for e in events if isinstance(e, ToolEndEvent)]) == 2
@@ -197,7 +199,7 @@ def test_a_number_no_tool_produced_is_dropped_by_the_guard() -> None:
         ),
     )
     graph = build_agent(model, TOOLS, "SYSTEM")
-    events = list(stream_agent(graph, question))
+    events = list(stream_agent(graph, question, classify=provider_failure))
     sources = [question, *(e.output for e in events if isinstance(e, ToolEndEvent) and e.ok)]
     guarded = guard_numbers(_final(events).text, sources)
     assert guarded.dropped == ["That is 23 points below your pilot."]
@@ -231,7 +233,7 @@ def test_a_stream_cut_mid_answer_keeps_the_partial_text() -> None:
     )
     seen: list[Event] = []
     with pytest.raises(StreamCutError) as caught:
-        for event in stream_agent(build_agent(model, TOOLS, "S"), "why?"):
+        for event in stream_agent(build_agent(model, TOOLS, "S"), "why?", classify=provider_failure):
             seen.append(event)
     assert caught.value.partial_text == "The main reason is governance"
     assert caught.value.kind == "stream_cut"
@@ -251,7 +253,8 @@ def test_history_becomes_messages_and_bad_roles_are_named() -> None:
     with pytest.raises(KeysmithError, match="'system'"):
         to_messages([("system", "x")], "q")
     model = ScriptedChatModel.of(say("Answer."))
-    list(stream_agent(build_agent(model, TOOLS, "S"), "now?", [("user", "before"), ("assistant", "ok")]))
+    graph = build_agent(model, TOOLS, "S")
+    list(stream_agent(graph, "now?", [("user", "before"), ("assistant", "ok")], classify=provider_failure))
     assert [m.type for m in model.seen[0]] == ["system", "human", "ai", "human"]
 
 
@@ -268,7 +271,9 @@ def test_the_agent_over_real_http(tmp_path: Path, openai_server: ScriptedOpenAIS
     )
     model = load_chat_model("openai:gpt-test", settings)
     assert model is not None
-    events = list(stream_agent(build_agent(model, TOOLS, "SYSTEM"), "How ready are we?"))
+    events = list(
+        stream_agent(build_agent(model, TOOLS, "SYSTEM"), "How ready are we?", classify=provider_failure)
+    )
     assert [type(e).__name__ for e in events[:2]] == ["ToolStartEvent", "ToolEndEvent"]
     assert len([e for e in events if isinstance(e, TokenEvent)]) > 3
     assert _final(events).text == "Your production score is 41.5."
@@ -294,6 +299,6 @@ def test_a_cut_http_stream_raises_stream_cut(tmp_path: Path, openai_server: Scri
     model = load_chat_model("openai:gpt-test", settings)
     assert model is not None
     with pytest.raises(StreamCutError) as caught:
-        list(stream_agent(build_agent(model, TOOLS, "SYSTEM"), "why?"))
+        list(stream_agent(build_agent(model, TOOLS, "SYSTEM"), "why?", classify=provider_failure))
     assert caught.value.partial_text == "Half an answer about governance"
     assert len(openai_server.chat_requests()) == 1

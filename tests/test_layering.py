@@ -1,73 +1,104 @@
-"""Imports flow one way (design.md): the pure core imports only the standard library and keysmith.
+"""Imports flow one way (design.md), enforced transitively.
 
-`scoring`, `diagnosis` and `assessment` may import the standard library and keysmith modules only;
-`framework` may also import a YAML parser; only `keysmith.ui` imports streamlit; only `models` imports
-provider packages.
+The contracts live in pyproject.toml (`[tool.importlinter]`) and `make test` runs `lint-imports`. These tests
+add what a forbidden-list cannot say: the pure core's whole import closure holds nothing but the standard
+library, PyYAML and the pure core itself; and the contracts really fail when a violation is planted, two
+modules away from the core.
 """
 
 from __future__ import annotations
 
-import ast
+import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
+import grimp
 import pytest
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "keysmith"
-PURE_CORE = ("scoring", "diagnosis", "assessment")
-PROVIDER_PACKAGES = {"openai", "langchain_openai", "langchain_ollama", "langchain_anthropic"}
+ROOT = Path(__file__).resolve().parents[1]
+PURE_CORE = (
+    "keysmith.text",
+    "keysmith.framework",
+    "keysmith.scoring",
+    "keysmith.assessment",
+    "keysmith.diagnosis",
+)
+ALLOWED_EXTERNAL = {"yaml"}
+ALLOWED_KEYSMITH = {*PURE_CORE, "keysmith.errors", "keysmith"}
 
 
-def _top_level_imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:  # relative import: our own package
-                names.add("keysmith")
-            elif node.module:
-                names.add(node.module.split(".")[0])
-    return names
+def _package(module: str) -> str:
+    """`keysmith.diagnosis.story` -> `keysmith.diagnosis`; an external module -> its top-level name."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "keysmith" else parts[0]
 
 
-def _outside_stdlib(names: set[str], allowed: set[str]) -> set[str]:
-    return {n for n in names if n not in sys.stdlib_module_names and n not in allowed}
+def _closure_outside(graph: grimp.ImportGraph, sources: tuple[str, ...]) -> set[str]:
+    """Everything the sources import, directly or not, that is neither stdlib, PyYAML nor the pure core."""
+    reached: set[str] = set()
+    for source in sources:
+        for module in graph.find_children(source) | {source}:
+            reached |= graph.find_upstream_modules(module)
+        reached |= {m for m in graph.find_descendants(source)}
+    outside = set()
+    for module in reached:
+        package = _package(module)
+        if package in ALLOWED_KEYSMITH or package in ALLOWED_EXTERNAL or package in sys.stdlib_module_names:
+            continue
+        outside.add(package)
+    return outside
 
 
-@pytest.mark.parametrize("module", PURE_CORE)
-def test_pure_core_imports_only_stdlib_and_keysmith(module: str) -> None:
-    path = SRC / f"{module}.py"
-    if not path.exists():
-        pytest.fail(f"{path} is missing: the pure core is part of the agreed layout")
-    assert _outside_stdlib(_top_level_imports(path), {"keysmith"}) == set()
+def test_the_pure_core_closure_is_stdlib_yaml_and_itself() -> None:
+    graph = grimp.build_graph("keysmith", include_external_packages=True)
+    assert _closure_outside(graph, PURE_CORE) == set()
 
 
-def test_framework_imports_only_stdlib_keysmith_and_yaml() -> None:
-    assert _outside_stdlib(_top_level_imports(SRC / "framework.py"), {"keysmith", "yaml"}) == set()
+def test_the_closure_check_sees_an_indirect_dependency() -> None:
+    # scoring -> framework is allowed; ingest (-> chromadb) is not: the same check must flag it.
+    graph = grimp.build_graph("keysmith", include_external_packages=True)
+    assert "chromadb" in _closure_outside(graph, ("keysmith.ingest",))
 
 
-def test_only_ui_imports_streamlit() -> None:
-    offenders = [
-        str(p.relative_to(SRC))
-        for p in SRC.rglob("*.py")
-        if "streamlit" in _top_level_imports(p) and "ui" not in p.relative_to(SRC).parts
-    ]
-    assert offenders == []
+def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+    command = [str(Path(sys.executable).parent / "lint-imports"), "--no-cache", str(tree / "pyproject.toml")]
+    return subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, timeout=120)
 
 
-def test_only_models_imports_provider_packages() -> None:
-    offenders = [
-        str(p.relative_to(SRC))
-        for p in SRC.rglob("*.py")
-        if _top_level_imports(p) & PROVIDER_PACKAGES and p.name != "models.py"
-    ]
-    assert offenders == []
+@pytest.fixture
+def tree_copy(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "src", tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
 
 
-def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
-    # Guard against a checker that can never fail.
-    bad = tmp_path / "bad.py"
-    bad.write_text("import json\nimport numpy as np\nfrom . import x\n", encoding="utf-8")
-    assert _outside_stdlib(_top_level_imports(bad), {"keysmith"}) == {"numpy"}
+def test_the_contracts_hold_on_the_real_tree(tree_copy: Path) -> None:
+    done = _lint(tree_copy)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 broken" in done.stdout
+
+
+def test_a_planted_indirect_violation_breaks_the_pure_core_contract(tree_copy: Path) -> None:
+    # scoring -> a new helper -> retrieval (-> chromadb): two hops, which a direct-import check would miss.
+    helper = tree_copy / "src" / "keysmith" / "text" / "planted.py"
+    helper.write_text(
+        '"""Planted."""\n\nfrom keysmith.retrieval import bm25  # noqa: F401\n', encoding="utf-8"
+    )
+    scoring = tree_copy / "src" / "keysmith" / "scoring.py"
+    scoring.write_text(scoring.read_text(encoding="utf-8") + "\nfrom keysmith.text import planted  # noqa\n")
+    done = _lint(tree_copy)
+    assert done.returncode != 0
+    assert "pure-core" in done.stdout or "pure core" in done.stdout
+    assert "BROKEN" in done.stdout and "keysmith.scoring" in done.stdout
+
+
+def test_a_planted_models_import_breaks_the_agent_contract(tree_copy: Path) -> None:
+    agent = tree_copy / "src" / "keysmith" / "agent.py"
+    agent.write_text(
+        agent.read_text(encoding="utf-8") + "\nimport keysmith.models  # noqa\n", encoding="utf-8"
+    )
+    done = _lint(tree_copy)
+    assert done.returncode != 0 and "never import keysmith.models" in done.stdout

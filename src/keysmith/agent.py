@@ -19,7 +19,7 @@ then calls tools are the model's preamble: a UI may clear them when the `ToolSta
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 from langchain_core.language_models import BaseChatModel
@@ -40,8 +40,14 @@ from langgraph.prebuilt import ToolNode
 from langgraph.prebuilt.tool_node import ToolInvocationError
 
 from keysmith.answer import Event, FinalEvent, NoticeEvent, TokenEvent, ToolEndEvent, ToolStartEvent
-from keysmith.errors import AssessmentError, FrameworkError, KeysmithError, ProviderError, ScoringInputError
-from keysmith.models import StreamCutError, classify_provider_error, is_provider_error
+from keysmith.errors import (
+    AssessmentError,
+    FrameworkError,
+    KeysmithError,
+    ProviderError,
+    ScoringInputError,
+    StreamCutError,
+)
 from keysmith.prompts import render
 
 # Keysmith errors a tool raises when its *arguments* are wrong: the model can fix those.
@@ -216,16 +222,23 @@ class _StreamTracker:
                 yield ToolStartEvent(str(bad.get("name") or "unknown"), {}, call_id=str(bad.get("id") or ""))
 
 
+# Turns a provider/network exception into a ProviderError; None for anything else.
+Classifier = Callable[[BaseException, str], ProviderError | None]
+
+
 def stream_agent(
     graph: CompiledStateGraph[Any, Any, Any, Any],
     question: str,
     history: History = (),
     *,
+    classify: Classifier,
     spec: str = "",
 ) -> Iterator[Event]:
     """Run `graph` on `question` after `history`, yielding events and finally one `FinalEvent(text)`.
 
-    `spec` (the KEYSMITH_MODEL value) lets provider error messages name the right variable. Raises
+    `classify(exc, spec)` turns a provider or network failure into a `ProviderError` and returns None for
+    anything else (the caller passes `keysmith.models.provider_failure`; the agent never imports provider
+    code). `spec` (the KEYSMITH_MODEL value) lets error messages name the right variable. Raises
     `ProviderError` (or `StreamCutError` with `partial_text` when answer text had already streamed, or
     kind `empty_answer` when the model ended with no text); other errors propagate unchanged.
     """
@@ -241,9 +254,9 @@ def stream_agent(
     except ProviderError:
         raise
     except Exception as exc:
-        if not is_provider_error(exc):
+        error = classify(exc, spec)
+        if error is None:
             raise
-        error = classify_provider_error(exc, spec)
         partial = "".join(tracker.turn_text)
         if partial and error.kind in ("connection", "timeout", "server", "unknown"):
             raise StreamCutError(f"The answer was cut off mid-stream: {error}", partial) from exc

@@ -22,7 +22,7 @@ from keysmith.answer import Answer, Event, FinalEvent, NoticeEvent
 from keysmith.assessment import AssessmentState
 from keysmith.composer import OFFLINE, Composer
 from keysmith.config import Settings
-from keysmith.errors import ConfigError, ProviderError
+from keysmith.errors import ConfigError, ProviderError, StreamCutError
 from keysmith.framework import Framework, load_framework
 from keysmith.guards.finish import finish
 from keysmith.limits import check_question
@@ -156,13 +156,13 @@ class Assistant:
         self, model: BaseChatModel, question: str, history: History, toolbox: Toolbox, users: list[str]
     ) -> Iterator[Event]:
         from keysmith.agent import build_agent, stream_agent
-        from keysmith.models import StreamCutError
+        from keysmith.models import provider_failure
         from keysmith.prompts import render
 
         notices: list[str] = []
         try:
             graph = build_agent(model, toolbox.tools(), render("system"), max_tool_rounds=MAX_TOOL_ROUNDS)
-            events = stream_agent(graph, question, history, spec=self.mode)
+            events = stream_agent(graph, question, history, spec=self.mode, classify=provider_failure)
             for event in events:
                 if isinstance(event, FinalEvent):
                     answer = finish(

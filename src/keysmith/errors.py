@@ -50,3 +50,11 @@ class StoreError(KeysmithError):
 
 class InputLimitError(KeysmithError):
     """User input is empty, too long, too large or too frequent (names the limit)."""
+
+
+class StreamCutError(ProviderError):
+    """The stream broke after part of the answer arrived; `partial_text` is what the user already saw."""
+
+    def __init__(self, message: str, partial_text: str) -> None:
+        super().__init__(message, retryable=True, kind="stream_cut")
+        self.partial_text = partial_text

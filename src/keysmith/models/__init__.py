@@ -30,6 +30,7 @@ from pydantic import SecretStr
 
 from keysmith.config import Settings, parse_embeddings_spec
 from keysmith.errors import ConfigError, ProviderError
+from keysmith.errors import StreamCutError as StreamCutError  # re-exported: callers catch it from here
 from keysmith.models.http import make_http_client, probe_ollama
 
 OFFLINE = "offline"
@@ -51,14 +52,6 @@ class ModelSpec:
     provider: str
     model: str = ""
     base_url: str = ""
-
-
-class StreamCutError(ProviderError):
-    """The stream broke after part of the answer arrived; `partial_text` is what the user already saw."""
-
-    def __init__(self, message: str, partial_text: str) -> None:
-        super().__init__(message, retryable=True, kind="stream_cut")
-        self.partial_text = partial_text
 
 
 def parse_spec(spec: str) -> ModelSpec:
@@ -165,6 +158,13 @@ def load_embeddings(spec: str, settings: Settings) -> Embeddings:
         # Splitting by token count needs tiktoken's vocabulary, a download at run time; chunks are short.
         check_embedding_ctx_length=False,
     )
+
+
+def provider_failure(exc: BaseException, spec: str = "") -> ProviderError | None:
+    """`exc` as a classified `ProviderError` when it is a provider or network failure, else None (a bug or a
+    tool error, which must propagate). The agent receives this function; it never imports this package.
+    """
+    return classify_provider_error(exc, spec) if is_provider_error(exc) else None
 
 
 def is_provider_error(exc: BaseException) -> bool:
