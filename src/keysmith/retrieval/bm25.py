@@ -1,7 +1,8 @@
 """A small Okapi BM25 keyword index (stdlib only) for the hybrid search.
 
 Vectors find paraphrases; BM25 finds the rare exact words (an ERP, "drift", "bias") that a small embedding
-model blurs. Documents are tokenised into lower-case word stems with English stop words removed.
+model blurs. Documents are tokenised into lower-case word stems (`keysmith.text`'s stemmer) with stop words
+removed.
 """
 
 from __future__ import annotations
@@ -12,30 +13,61 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from keysmith.text.matching import NEGATORS, STOPWORDS, stem
+
 _WORD = re.compile(r"[a-z0-9]+")
-STOP_WORDS = frozenset(
-    " ".join(
+# The cue reader keeps negators and question words (they carry meaning in a clause); for keyword search they
+# are noise, so search drops them too. The stems themselves are the one stemmer in `keysmith.text`.
+STOP_WORDS = (
+    STOPWORDS
+    | NEGATORS
+    | frozenset(
         (
-            "a about above after again against all am an and any are as at be because been before being",
-            "below between both but by can could did do does doing down during each few for from",
-            "further had has have having he her here hers him his how i if in into is it its itself",
-            "just me more most my no nor not now of off on once only or other our ours out over own",
-            "same she should so some such than that the their theirs them then there these they this",
-            "those through to too under until up very was we were what when where which while who whom",
-            "why will with would you your yours us get got",
+            "what",
+            "when",
+            "where",
+            "which",
+            "while",
+            "who",
+            "whom",
+            "why",
+            "how",
+            "if",
+            "or",
+            "nor",
+            "but",
+            "because",
+            "before",
+            "after",
+            "again",
+            "all",
+            "each",
+            "few",
+            "more",
+            "most",
+            "other",
+            "such",
+            "than",
+            "only",
+            "own",
+            "same",
+            "out",
+            "over",
+            "under",
+            "up",
+            "down",
+            "off",
+            "once",
+            "by",
+            "get",
+            "got",
         )
-    ).split()
+    )
 )
 
 
 def _stem(word: str) -> str:
-    """A deliberately light stemmer: plurals and common verb endings ('rollouts' matches 'rollout')."""
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            word = word[: -len(suffix)] + keep
-            break
-    # 'scale', 'scaled' and 'scaling' all end up as 'scal'.
-    return word[:-1] if word.endswith("e") and len(word) > 4 else word
+    return stem(word)
 
 
 # Words managers use for the things the knowledge pages name differently (applied to queries only).
