@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.keysmith-dev-installed
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: run test lint typecheck audit pytest index eval bench clean
+.PHONY: run test lint typecheck audit pytest index eval bench wheel-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ index: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/keysmith eval
+
+# Build the wheel, install it in a fresh venv outside the checkout, index, ask and health-check the app.
+wheel-check: $(STAMP)
+	PYTHON=$(PYTHON) bash scripts/wheel_check.sh
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.run

@@ -16,13 +16,27 @@ from dotenv.parser import parse_stream
 
 from keysmith.errors import ConfigError
 
-_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_PACKAGE = Path(__file__).resolve().parent
+_CHECKOUT = _PACKAGE.parents[1]  # src/keysmith -> the repository root, when running from a checkout
 
 
-def _default_dir(name: str) -> Path:
-    """`<project root>/<name>` when running from a checkout, else `./<name>`."""
-    candidate = _PROJECT_ROOT / name
-    return candidate if (_PROJECT_ROOT / "pyproject.toml").exists() else Path.cwd() / name
+def in_checkout() -> bool:
+    """True when this code runs from a source checkout (editable install), not from an installed wheel."""
+    return (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "knowledge").is_dir()
+
+
+def resource_dir(name: str) -> Path:
+    """`knowledge` or `prompts`: a checkout uses its own folder (edits take effect at once); an installed
+    wheel uses the copy shipped inside the package (`keysmith/_data/<name>`, see pyproject.toml)."""
+    return _CHECKOUT / name if in_checkout() else _PACKAGE / "_data" / name
+
+
+def _default_data_dir(env: Mapping[str, str]) -> Path:
+    """`<checkout>/data`, or for an installed wheel the user's data folder (`$XDG_DATA_HOME/keysmith`)."""
+    if in_checkout():
+        return _CHECKOUT / "data"
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "keysmith"
 
 
 MAX_DOTENV_BYTES = 64 * 1024  # a .env holds a few settings; a larger file is a mistake (or /dev/zero)
@@ -136,8 +150,8 @@ class Settings:
         source = dict(os.environ) if env is None else dict(env)
         merged = {**_read_dotenv(dotenv if dotenv is not None else Path.cwd() / ".env"), **source}
         return cls(
-            knowledge_dir=Path(merged.get("KEYSMITH_KNOWLEDGE_DIR") or _default_dir("knowledge")),
-            data_dir=Path(merged.get("KEYSMITH_DATA_DIR") or _default_dir("data")),
+            knowledge_dir=Path(merged.get("KEYSMITH_KNOWLEDGE_DIR") or resource_dir("knowledge")),
+            data_dir=Path(merged.get("KEYSMITH_DATA_DIR") or _default_data_dir(merged)),
             model=merged.get("KEYSMITH_MODEL", "").strip(),
             embeddings=merged.get("KEYSMITH_EMBEDDINGS", "").strip() or "local",
             openai_api_key=merged.get("OPENAI_API_KEY", "").strip(),

@@ -12,12 +12,10 @@ import re
 from functools import cache
 from pathlib import Path
 
+from keysmith.config import resource_dir
 from keysmith.errors import KeysmithError
 
-_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
-PROMPTS_DIR = (
-    _PACKAGE_ROOT / "prompts" if (_PACKAGE_ROOT / "pyproject.toml").exists() else Path.cwd() / "prompts"
-)
+PROMPTS_DIR = resource_dir("prompts")  # the checkout's prompts/, or the copy shipped in the wheel
 _TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}|\{|\}")
 
 

@@ -1,7 +1,7 @@
 """`keysmith app`: start the Streamlit app on 127.0.0.1 (port 8501 unless `--port` says otherwise).
 
-The app file is the checkout's `app.py`; Streamlit runs in a child process so that its own signal handling and
-exit code pass straight through to the caller.
+The app file is `keysmith/ui/streamlit_app.py` (shipped in the wheel; the checkout's app.py is the same).
+Streamlit runs in a child process so that its own signal handling and exit code pass straight through.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from keysmith.errors import KeysmithError
 
-_APP = Path(__file__).resolve().parents[3] / "app.py"
+_APP = Path(__file__).resolve().parents[1] / "ui" / "streamlit_app.py"  # shipped in the wheel
 
 
 def register(sub: Any) -> None:
@@ -47,7 +47,7 @@ def command(host: str, port: int, app: Path = _APP) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     """Run Streamlit until it exits; its exit code is ours."""
     if not _APP.is_file():
-        raise KeysmithError(f"app.py: not found at {_APP} (run 'keysmith app' from a checkout)")
+        raise KeysmithError(f"{_APP}: the app script is missing from this installation; reinstall keysmith")
     if not 0 < args.port < 65536:
         raise KeysmithError(f"--port: expected 1..65535, got {args.port!r}")
     print(f"Keysmith: http://{args.host}:{args.port}", flush=True)
