@@ -78,7 +78,7 @@ def indexing(work: Path) -> dict[str, dict[str, float]]:
 
     embed_texts(["warm up"])  # load the model once, outside every measurement
     knowledge = work / "knowledge"
-    shutil.copytree(KNOWLEDGE, knowledge, ignore=shutil.ignore_patterns("framework"))
+    shutil.copytree(KNOWLEDGE, knowledge)  # with framework/: indexing reads the variable ids from it
     ours, naive = _settings(knowledge, work / "ours"), _settings(knowledge, work / "naive")
     result = {
         "cold": {
