@@ -9,7 +9,10 @@ same functions grade the offline composer and any language model. Definitions (t
 - Archetypes an answer names: the known archetypes' names in Title Case (British spellings too) in the text.
   Case matters so that "education" in a sentence about a school is not read as the Education archetype.
 - Recall / precision are micro-averaged over cases (total hits / total expected; total hits / total named).
-  Names listed as `also_acceptable` neither help recall nor hurt precision.
+  Names listed as `also_acceptable` neither help recall nor hurt precision. Per reason: the cases expecting
+  it, those whose answer found it and those whose answer named it though neither expected nor acceptable.
+- An answer *diagnoses* a control (a near-domain message that must get no diagnosis) when its text names a
+  stall reason or the `Answer` carries stall reasons of its own (`reasons`, where that attribute exists).
 - An answer *abstains* when `abstained` is true or its text contains one of ABSTAIN_STATEMENTS.
 - Citation validity: every `[n]` marker in the text must map to a citation of that answer (by the citation's
   `marker`, else its 1-based position) whose passage the turn's tools handed out, and every citation's
@@ -69,6 +72,39 @@ def micro_recall(matches: Sequence[SetMatch]) -> float:
 def micro_precision(matches: Sequence[SetMatch]) -> float:
     """Total hits / total named over all cases (1.0 when nothing was named)."""
     return _ratio(sum(len(m.hits) for m in matches), sum(m.named_count for m in matches))
+
+
+def per_reason(matches: Sequence[SetMatch], reason_ids: Iterable[str] = ()) -> dict[str, dict[str, int]]:
+    """{reason: {"expected", "found", "wrongly_named"}} counted over cases; `reason_ids` are listed even at 0.
+
+    `expected`: cases whose expected reasons include it; `found`: those of them whose answer named it;
+    `wrongly_named`: cases whose answer named it though it was neither expected nor acceptable.
+    """
+    table: dict[str, dict[str, int]] = {}
+
+    def row(reason: str) -> dict[str, int]:
+        return table.setdefault(reason, {"expected": 0, "found": 0, "wrongly_named": 0})
+
+    for reason in reason_ids:
+        row(reason)
+    for match in matches:
+        for reason in match.hits | match.missed:
+            row(reason)["expected"] += 1
+        for reason in match.hits:
+            row(reason)["found"] += 1
+        for reason in match.wrong:
+            row(reason)["wrongly_named"] += 1
+    return dict(sorted(table.items()))
+
+
+def reasons_diagnosed(
+    text: str, phrases: Mapping[str, Sequence[str]], reasons: Iterable[Any] | None
+) -> set[str]:
+    """The stall reasons an answer diagnoses: those its text names (`phrases_named`) and its own `reasons`
+    (ids, or objects with an `id`), when the answer has any."""
+    found = phrases_named(text, phrases)
+    found.update(str(getattr(reason, "id", reason)) for reason in reasons or ())
+    return found
 
 
 def _ratio(numerator: int, denominator: int) -> float:

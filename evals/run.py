@@ -4,16 +4,19 @@
 asks Keysmith every dataset question once through the same `Assistant` the app uses (offline, or with the
 model `model_spec` names), grades the answers with `evals.evaluators` and returns the summary:
 `{"suites": {"retrieval": {"recall_at_3", "mrr", ...}, "abstention": {"accuracy", ...},
-"scenarios": {"stall_reason_recall", "stall_reason_precision", "archetype_precision", ...},
-"scenarios_heldout": {the same metrics as "scenarios"}, "scenarios_blind": {the same again},
-"assessment": {"parse_accuracy"}, "numbers": {"consistency"}, "citations": {"validity"}}, "mode",
-"formula_version", ...}`.
+"scenarios": {"stall_reason_recall", "stall_reason_precision", "archetype_precision", "per_reason", ...},
+"scenarios_dev2": {the same metrics}, "scenarios_dev3": {the same}, "blind_a": {the same plus "controls",
+"controls_diagnosed"}, "blind_b": {the same}, "assessment": {"parse_accuracy"}, "numbers": {"consistency"},
+"citations": {"validity"}}, "mode", "formula_version", ...}`.
 
-`scenarios` grades the stories the offline story reader was developed on; each suite in `BLIND_SUITES`
-(`scenarios_heldout`, `scenarios_blind`) grades a further set written blind (evals/datasets/<suite>.yaml) that
-nobody tunes against, reported separately so the honest numbers sit beside the flattering one (a new blind
-set is one dataset file and one entry in `BLIND_SUITES`). `numbers` and `citations` grade every answer asked.
-`regressions(summary, baseline)` is the CI guard's comparison.
+The story sets (docs/evaluation.md is the protocol): `DEV_SUITES` (`scenarios`, `scenarios_dev2`,
+`scenarios_dev3`) are development data, free to tune the story reader on; `BLIND_SUITES` (`blind_a`,
+`blind_b`) were written blind and measure it honestly. A blind set's dataset also holds `controls`,
+near-domain messages that must get no diagnosis, and its cases.json records hold ids and reason ids only,
+never a story: whoever changes the reader reads its per-reason counts, not its failed stories. Each set is
+evals/datasets/<suite>.yaml; a new set is one file and one entry here. `numbers` and `citations` grade
+every answer asked. `regressions(summary, baseline)` is the CI guard's comparison; `new_suites` names the
+guarded suites the baseline does not hold yet (reported, not failed).
 """
 
 from __future__ import annotations
@@ -39,28 +42,44 @@ ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT / "evals" / "datasets"
 RESULTS = ROOT / "evals" / "results"
 BASELINE = RESULTS / "baseline" / "summary.json"
-# Story sets written blind and graded like `scenarios`, each reported as its own suite; the dataset file is
-# evals/datasets/<suite>.yaml (a list under `scenarios`, the same schema as scenarios.yaml).
-BLIND_SUITES: tuple[str, ...] = ("scenarios_heldout", "scenarios_blind")
-_STORY_SUITES = ("scenarios", *BLIND_SUITES)
-SUITES = ("retrieval", "abstention", *_STORY_SUITES, "assessment", "numbers", "citations")
-_ANSWER_SUITES = {"abstention", *_STORY_SUITES, "numbers", "citations"}
-# suite -> (dataset file, list key, question field): the questions an answer suite asks Keysmith
-_ASKED: dict[str, tuple[str, str, str]] = {
-    **{suite: (suite, "scenarios", "story") for suite in _STORY_SUITES},
-    "abstention": ("abstention", "cases", "question"),
+# Story sets, each graded like `scenarios` and reported as its own suite; the dataset file is
+# evals/datasets/<suite>.yaml (a list under `scenarios`, the same schema as scenarios.yaml). Development sets
+# may be used to tune the story reader; blind sets may not (docs/evaluation.md), and a blind set's file also
+# lists `controls` (optional): near-domain messages that must get no diagnosis.
+DEV_SUITES: tuple[str, ...] = ("scenarios", "scenarios_dev2", "scenarios_dev3")
+BLIND_SUITES: tuple[str, ...] = ("blind_a", "blind_b")
+STORY_SUITES = (*DEV_SUITES, *BLIND_SUITES)
+SUITES = ("retrieval", "abstention", *STORY_SUITES, "assessment", "numbers", "citations")
+_ANSWER_SUITES = {"abstention", *STORY_SUITES, "numbers", "citations"}
+# suite -> (dataset file, ((list key, question field, required), ...)): the questions a suite asks Keysmith
+_ASKED: dict[str, tuple[str, tuple[tuple[str, str, bool], ...]]] = {
+    **{suite: (suite, (("scenarios", "story", True),)) for suite in DEV_SUITES},
+    **{
+        suite: (suite, (("scenarios", "story", True), ("controls", "story", False))) for suite in BLIND_SUITES
+    },
+    "abstention": ("abstention", (("cases", "question", True),)),
 }
 _ALL_ANSWERS = {"numbers", "citations"}  # these grade every answer, so they need every question asked
 OFFLINE = "offline"
 
-# (suite, metric, target); every target is a floor.
-TARGETS: tuple[tuple[str, str, float], ...] = (
-    ("retrieval", "recall_at_3", 0.9),
-    ("abstention", "accuracy", 0.9),
-    *((suite, "stall_reason_recall", 0.8) for suite in _STORY_SUITES),
-    ("assessment", "parse_accuracy", 0.9),
-    ("numbers", "consistency", 1.0),
-    ("citations", "validity", 1.0),
+# (suite, metric, target, higher_is_better): a floor when higher is better, else a ceiling. Targets are
+# reported by `format_table` (ok / MISS), never failed on; the CI guard compares with the baseline (GUARDED).
+TARGETS: tuple[tuple[str, str, float, bool], ...] = (
+    ("retrieval", "recall_at_3", 0.9, True),
+    ("abstention", "accuracy", 0.9, True),
+    *((suite, "stall_reason_recall", 0.8, True) for suite in DEV_SUITES),
+    *(
+        target
+        for suite in BLIND_SUITES
+        for target in (
+            (suite, "stall_reason_recall", 0.85, True),
+            (suite, "stall_reason_precision", 0.8, True),
+            (suite, "controls_diagnosed", 0, False),
+        )
+    ),
+    ("assessment", "parse_accuracy", 0.9, True),
+    ("numbers", "consistency", 1.0, True),
+    ("citations", "validity", 1.0, True),
 )
 # (suite, metric, higher_is_better): what the CI guard compares with the committed baseline.
 GUARDED: tuple[tuple[str, str, bool], ...] = (
@@ -70,9 +89,10 @@ GUARDED: tuple[tuple[str, str, bool], ...] = (
     ("abstention", "false_abstention_rate", False),
     *(
         (suite, metric, True)
-        for suite in _STORY_SUITES
+        for suite in STORY_SUITES
         for metric in ("stall_reason_recall", "stall_reason_precision", "archetype_precision")
     ),
+    *((suite, "controls_diagnosed", False) for suite in BLIND_SUITES),
     ("assessment", "parse_accuracy", True),
     ("numbers", "consistency", True),
     ("citations", "validity", True),
@@ -126,9 +146,11 @@ def _questions(datasets: Path, chosen: Sequence[str]) -> list[tuple[str, str]]:
     """(case id, question) for every dataset the chosen suites grade; a case id used twice is refused."""
     wanted = set(_ASKED) if _ALL_ANSWERS & set(chosen) else set(chosen) & set(_ASKED)
     questions: list[tuple[str, str]] = []
-    for suite, (name, key, field_name) in _ASKED.items():
+    for suite, (name, lists) in _ASKED.items():
         if suite in wanted:
-            questions += [(str(c["id"]), str(c[field_name])) for c in s.load_cases(datasets, name, key)]
+            for key, field_name, required in lists:
+                cases = s.load_cases(datasets, name, key, required)
+                questions += [(str(c["id"]), str(c[field_name])) for c in cases]
     seen = Counter(cid for cid, _question in questions)
     repeated = sorted(cid for cid, count in seen.items() if count > 1)
     if repeated:
@@ -148,10 +170,14 @@ def _answer_suites(
     chosen: Sequence[str], datasets: Path, turns: dict[str, Turn], framework: Framework, retriever: Retriever
 ) -> dict[str, s.SuiteResult]:
     results: dict[str, s.SuiteResult] = {}
-    for suite in _STORY_SUITES:
+    for suite in STORY_SUITES:
         if suite in chosen:
-            stories = s.load_cases(datasets, _ASKED[suite][0], "scenarios")
-            results[suite] = s.scenario_suite(stories, turns, framework, _story_reasons(framework))
+            stories = s.load_cases(datasets, suite, "scenarios")
+            blind = suite in BLIND_SUITES
+            controls = s.load_cases(datasets, suite, "controls", required=False) if blind else None
+            results[suite] = s.scenario_suite(
+                stories, turns, framework, _story_reasons(framework), controls=controls, blind=blind
+            )
     if "abstention" in chosen:
         results["abstention"] = s.abstention_suite(s.load_cases(datasets, "abstention", "cases"), turns)
     if "numbers" in chosen:
@@ -238,7 +264,8 @@ def write_run(run: EvalRun, out_dir: Path | None = None, results_dir: Path = RES
 def regressions(summary: dict[str, Any], baseline: dict[str, Any], tolerance: float = 0.02) -> list[str]:
     """Guarded metrics worse than the baseline by more than `tolerance`, one readable line each.
 
-    Only metrics present in both are compared, so running one suite compares that suite only.
+    Only metrics present in both are compared, so running one suite compares that suite only, and a suite the
+    baseline does not hold yet is not a regression (`new_suites` names it).
     """
     found: list[str] = []
     for suite, metric, higher_is_better in GUARDED:
@@ -252,16 +279,42 @@ def regressions(summary: dict[str, Any], baseline: dict[str, Any], tolerance: fl
     return found
 
 
+def new_suites(summary: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
+    """Suites with guarded metrics in `summary` that the baseline has none of: new since it was generated."""
+    guarded = {suite for suite, _metric, _higher in GUARDED}
+    ran = summary.get("suites", {})
+    held = baseline.get("suites", {})
+    return [suite for suite in ran if suite in guarded and not held.get(suite)]
+
+
+def meets(value: float, target: float, higher_is_better: bool) -> bool:
+    """Whether `value` holds a target: at least it when higher is better, at most it otherwise."""
+    return value >= target if higher_is_better else value <= target
+
+
+def _reason_counts(counts: dict[str, int]) -> str:
+    return f"found {counts['found']}/{counts['expected']}, wrongly named {counts['wrongly_named']}"
+
+
 def format_table(summary: dict[str, Any]) -> str:
-    """The summary as an aligned table: suite, metric, value, target and whether it holds."""
-    targets = {(suite, metric): floor for suite, metric, floor in TARGETS}
+    """The summary as an aligned table: suite, metric, value, target and whether it holds.
+
+    `per_reason` is shown one row per stall reason (counts only).
+    """
+    targets = {(suite, metric): (target, higher) for suite, metric, target, higher in TARGETS}
     rows = [("suite", "metric", "value", "target", "")]
     for suite, metrics in summary["suites"].items():
         for metric, value in metrics.items():
-            floor = targets.get((suite, metric))
+            if metric == "per_reason":
+                rows += [(suite, f"per_reason.{r}", _reason_counts(n), "", "") for r, n in value.items()]
+                continue
+            target = targets.get((suite, metric))
             shown = f"{value:.3f}" if isinstance(value, float) else str(value)
-            verdict = "" if floor is None else ("ok" if value >= floor else "MISS")
-            rows.append((suite, metric, shown, "" if floor is None else f">= {floor}", verdict))
+            if target is None:
+                rows.append((suite, metric, shown, "", ""))
+                continue
+            verdict = "ok" if meets(value, *target) else "MISS"
+            rows.append((suite, metric, shown, f"{'>=' if target[1] else '<='} {target[0]}", verdict))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     judge = summary.get("judge")

@@ -1,10 +1,11 @@
 """The eval suites: each reads its dataset, runs Keysmith, grades with `evals.evaluators`.
 
 A `SuiteResult`'s `metrics` are what `summary.json` reports for the suite; `cases` are per-case records (with
-the reason a case failed) for `cases.json`. The answer suites (scenarios and the blind story sets
-scenarios_heldout and scenarios_blind, abstention, numbers, citations) grade the `Turn`s the runner collected
-once, so asking each question once serves them all; `scenario_suite` grades the development stories and every
-blind set alike.
+the reason a case failed) for `cases.json`. The answer suites (the development story sets scenarios,
+scenarios_dev2 and scenarios_dev3, the blind story sets blind_a and blind_b, abstention, numbers, citations)
+grade the `Turn`s the runner collected once, so asking each question once serves them all; `scenario_suite`
+grades every story set alike. A blind set's records hold no story text and no diagnostics beyond what the
+answer named (see `scenario_suite`), and its controls are graded beside its stories.
 """
 
 from __future__ import annotations
@@ -32,11 +33,16 @@ class SuiteResult:
     cases: list[dict[str, Any]] = field(default_factory=list)
 
 
-def load_cases(datasets: Path, name: str, key: str) -> list[dict[str, Any]]:
-    """The list under `key` in `<datasets>/<name>.yaml`; raises ValueError naming the file otherwise."""
+def load_cases(datasets: Path, name: str, key: str, required: bool = True) -> list[dict[str, Any]]:
+    """The list under `key` in `<datasets>/<name>.yaml`; raises ValueError naming the file otherwise.
+
+    With `required` False a missing `key` gives an empty list (a malformed value is still refused).
+    """
     path = datasets / f"{name}.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     items = data.get(key) if isinstance(data, dict) else None
+    if items is None and not required and isinstance(data, dict):
+        return []
     if not isinstance(items, list):
         raise ValueError(f"{path}: expected a list under {key!r}")
     return items
@@ -97,12 +103,22 @@ def scenario_suite(
     turns: Mapping[str, Turn],
     framework: Framework,
     story_reasons: Callable[[str], list[str]] | None = None,
+    *,
+    controls: Sequence[Mapping[str, Any]] | None = None,
+    blind: bool = False,
 ) -> SuiteResult:
     """Stall-reason recall/precision and archetype precision of the answers to the stories.
 
     `story_reasons` (optional) is the deterministic story reader's ranked stall reasons, graded beside the
     answer as a diagnostic (top 2 against the expected reasons): it separates a reading miss from an
-    answer that did not pass the reading on.
+    answer that did not pass the reading on. `per_reason` counts, for each stall reason, the stories that
+    expect it, those whose answer found it and those whose answer named it wrongly.
+
+    `blind` (a blind set, see docs/evaluation.md): whoever changes the story reader reads only its counts, so
+    each story's record keeps only its id, the expected reasons, the reasons named and those missed, and no
+    story text. `controls` (near-domain messages that must get no diagnosis) add the metrics `controls` and
+    `controls_diagnosed` (answers that name a stall reason or carry reasons, see `ev.reasons_diagnosed`);
+    their records never hold the message either.
     """
     phrases = ev.stall_reason_phrases({r.id: r.name for r in framework.stall_reasons})
     archetype_names = {a.id: a.name for a in framework.archetypes}
@@ -114,6 +130,13 @@ def scenario_suite(
         archetypes.append(
             ev.match_sets(ev.archetypes_named(turn.answer.answer, archetype_names), case["archetypes"])
         )
+        if story_reasons is not None:
+            top = story_reasons(str(case["story"]))[:2]
+            readings.append(ev.match_sets(top, case["stall_reasons"], case.get("also_acceptable", ())))
+        if blind:
+            cases.append({"id": case["id"], "expected": list(case["stall_reasons"]), "named": sorted(named),
+                          "missed": sorted(reasons[-1].missed)})  # fmt: skip
+            continue
         record: dict[str, Any] = {
             "id": case["id"],
             "ok": not reasons[-1].missed and not reasons[-1].wrong and not archetypes[-1].wrong,
@@ -126,8 +149,6 @@ def scenario_suite(
             "abstained": turn.answer.abstained,
         }
         if story_reasons is not None:
-            top = story_reasons(str(case["story"]))[:2]
-            readings.append(ev.match_sets(top, case["stall_reasons"], case.get("also_acceptable", ())))
             record["story_reader_top_2"] = top
         cases.append(record)
     metrics: dict[str, Any] = {
@@ -135,13 +156,35 @@ def scenario_suite(
         "stall_reason_precision": ev.micro_precision(reasons),
         "archetype_precision": ev.micro_precision(archetypes),
         "archetype_coverage": ev.mean([1.0 if m.named_count else 0.0 for m in archetypes]),
-        "abstained_on_stories": sum(1 for c in cases if c["abstained"]),
-        "cases": len(cases),
+        "abstained_on_stories": sum(1 for c in scenarios if turns[str(c["id"])].answer.abstained),
+        "cases": len(scenarios),
+        "per_reason": ev.per_reason(reasons, [r.id for r in framework.stall_reasons]),
     }
     if readings:
         metrics["story_reader_recall_top_2"] = ev.micro_recall(readings)
         metrics["story_reader_precision_top_2"] = ev.micro_precision(readings)
+    if controls is not None:
+        graded = [_control_record(case, turns[str(case["id"])], phrases) for case in controls]
+        metrics["controls"] = len(graded)
+        metrics["controls_diagnosed"] = sum(1 for record in graded if record["diagnosed"])
+        cases += graded
     return SuiteResult(metrics, cases)
+
+
+def _control_record(
+    case: Mapping[str, Any], turn: Turn, phrases: Mapping[str, Sequence[str]]
+) -> dict[str, Any]:
+    """A control's record: whether its answer diagnosed a stall reason (never the message itself)."""
+    diagnosed = ev.reasons_diagnosed(turn.answer.answer, phrases, getattr(turn.answer, "reasons", None))
+    return {
+        "id": case["id"],
+        "control": True,
+        "kind": case.get("kind"),
+        "ok": not diagnosed,
+        "diagnosed": bool(diagnosed),
+        "named": sorted(diagnosed),
+        "abstained": turn.answer.abstained,
+    }
 
 
 def abstention_suite(cases_in: Sequence[Mapping[str, Any]], turns: Mapping[str, Turn]) -> SuiteResult:

@@ -1,11 +1,13 @@
 """CI guard: the offline eval suites must not fall below the committed baseline (evals/results/baseline/).
 
 Runs every suite offline on a fresh index in a temporary data dir (about a minute on 2 cores) and fails when
-a guarded metric is worse than the baseline by more than TOLERANCE, listing the cases that failed. The
-story sets written blind (`scenarios_heldout`, `scenarios_blind`) are guarded like the development ones, with
-the same tolerance. When a
-change improves a metric, or a deliberate trade-off lowers one, regenerate the baseline with
-`keysmith eval --model offline --out evals/results/baseline` and commit it with the reason.
+a guarded metric is worse than the baseline by more than TOLERANCE, listing the development cases that
+failed. The blind story sets (`blind_a`, `blind_b`) are guarded like the development ones, with the same
+tolerance, but a failure shows only their per-reason counts, never their cases: whoever changes the story
+reader must not read a blind set's failed stories (docs/evaluation.md). A suite the baseline does not hold
+yet is reported as new, not failed. When a change improves a metric, or a deliberate trade-off lowers one,
+regenerate the baseline with `keysmith eval --model offline --out evals/results/baseline` and commit it with
+the reason.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +29,23 @@ from keysmith.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 TOLERANCE = 0.02
+STORY_METRICS = {"stall_reason_recall", "stall_reason_precision", "archetype_precision"}
 REQUIRED = {
     "retrieval": {"recall_at_3", "mrr"},
     "abstention": {"accuracy"},
-    "scenarios": {"stall_reason_recall", "stall_reason_precision", "archetype_precision"},
-    "scenarios_heldout": {"stall_reason_recall", "stall_reason_precision", "archetype_precision"},
-    "scenarios_blind": {"stall_reason_recall", "stall_reason_precision", "archetype_precision"},
+    **{suite: STORY_METRICS for suite in runner.STORY_SUITES},
     "assessment": {"parse_accuracy"},
     "numbers": {"consistency"},
     "citations": {"validity"},
 }
+REASONS = {"zoom_level", "input_output_mismatch", "governance_vacuum", "change_management_deficit",
+           "economics_shift"}  # fmt: skip
+# Each development story set and the letter its case ids start with; each blind set and its prefix.
+DEV_SETS = {"scenarios": "s", "scenarios_dev2": "h", "scenarios_dev3": "b"}
+BLIND_SETS = {"blind_a": "ba", "blind_b": "bb"}
+# What a blind set's records may hold: ids and reason ids, never a story (docs/evaluation.md).
+BLIND_STORY_KEYS = {"id", "expected", "named", "missed"}
+BLIND_CONTROL_KEYS = {"id", "control", "kind", "ok", "diagnosed", "named", "abstained"}
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +61,16 @@ def offline_run(settings: Settings) -> runner.EvalRun:
 
 
 def _failed_cases(run: runner.EvalRun, problems: list[str]) -> str:
+    """The failed cases of the suites that regressed; for a blind set only its counts (never its cases)."""
     suites = {line.split(".")[0] for line in problems}
-    failed = {s: [c for c in run.cases.get(s, []) if not c.get("ok", True)] for s in suites}
+    failed: dict[str, Any] = {}
+    for suite in sorted(suites):
+        metrics = run.summary["suites"].get(suite, {})
+        if suite in runner.BLIND_SUITES:
+            counts = ("per_reason", "controls", "controls_diagnosed", "cases")
+            failed[suite] = {key: metrics[key] for key in counts if key in metrics}
+        else:
+            failed[suite] = [c for c in run.cases.get(suite, []) if not c.get("ok", True)]
     return json.dumps(failed, indent=1, default=str)[:6000]
 
 
@@ -70,6 +88,9 @@ def test_offline_metrics_hold_the_committed_baseline(offline_run: runner.EvalRun
     baseline = json.loads(runner.BASELINE.read_text(encoding="utf-8"))
     assert baseline["mode"] == "offline"
     problems = runner.regressions(offline_run.summary, baseline, TOLERANCE)
+    new = runner.new_suites(offline_run.summary, baseline)
+    if new:  # reported, not failed: regenerating the baseline starts guarding them
+        warnings.warn(f"not in the committed baseline yet (new, unguarded): {', '.join(new)}", stacklevel=1)
     assert problems == [], f"{problems}\nfailed cases:\n{_failed_cases(offline_run, problems)}"
 
 
@@ -86,29 +107,23 @@ def test_the_guard_sees_a_drop_and_a_rise_in_false_abstentions() -> None:
     ]
 
 
-# Each story set written blind (runner.BLIND_SUITES) and the letter its case ids start with.
-BLIND_SETS = {"scenarios_heldout": "h", "scenarios_blind": "b"}
-
-
-def test_the_blind_story_sets_are_the_runners() -> None:
+def test_the_story_sets_are_the_runners() -> None:
+    assert tuple(DEV_SETS) == runner.DEV_SUITES
     assert tuple(BLIND_SETS) == runner.BLIND_SUITES
-    assert all(suite in runner.SUITES and suite in REQUIRED for suite in BLIND_SETS)
+    assert (*runner.DEV_SUITES, *runner.BLIND_SUITES) == runner.STORY_SUITES
+    assert all(suite in runner.SUITES and suite in REQUIRED for suite in runner.STORY_SUITES)
 
 
-@pytest.mark.parametrize(("suite", "prefix"), BLIND_SETS.items())
-def test_each_blind_story_set_is_graded_apart_and_guarded(
-    offline_run: runner.EvalRun, suite: str, prefix: str
-) -> None:
-    dev, stories = offline_run.cases["scenarios"], offline_run.cases[suite]
-    assert len(stories) == offline_run.summary["suites"][suite]["cases"] == 24
-    assert {c["id"] for c in dev}.isdisjoint(c["id"] for c in stories)
-    assert all(c["id"].startswith(prefix) for c in stories)
-    for metric in REQUIRED[suite]:
+@pytest.mark.parametrize("suite", runner.STORY_SUITES)
+def test_each_story_set_is_guarded_once_the_baseline_holds_it(suite: str) -> None:
+    """Every story metric of `suite` is guarded; once the baseline holds the suite, a drop is caught."""
+    for metric in STORY_METRICS:
         assert (suite, metric, True) in runner.GUARDED
     baseline = json.loads(runner.BASELINE.read_text(encoding="utf-8"))
-    if suite not in baseline["suites"]:  # a set added since the baseline was last regenerated
+    if not baseline["suites"].get(suite):  # a set added since the baseline was last regenerated
+        assert runner.regressions({"suites": {suite: {"stall_reason_recall": 0.0}}}, baseline) == []
         pytest.skip(f"{suite} is not in the committed baseline yet; regenerate it to guard {suite}")
-    for metric in REQUIRED[suite]:
+    for metric in STORY_METRICS:
         assert isinstance(baseline["suites"][suite][metric], float), metric
     then = baseline["suites"][suite]["stall_reason_recall"]
     dropped = {"suites": {suite: {"stall_reason_recall": then - 0.05}}}
@@ -117,9 +132,96 @@ def test_each_blind_story_set_is_graded_apart_and_guarded(
     ]
 
 
+@pytest.mark.parametrize(("suite", "prefix"), DEV_SETS.items())
+def test_each_development_story_set_is_graded_apart_with_per_reason_counts(
+    offline_run: runner.EvalRun, suite: str, prefix: str
+) -> None:
+    metrics, stories = offline_run.summary["suites"][suite], offline_run.cases[suite]
+    assert len(stories) == metrics["cases"] == (34 if suite == "scenarios" else 24)
+    assert all(c["id"].startswith(prefix) for c in stories)
+    others = {c["id"] for other in runner.STORY_SUITES if other != suite for c in offline_run.cases[other]}
+    assert others.isdisjoint(c["id"] for c in stories)
+    per_reason = metrics["per_reason"]
+    assert set(per_reason) == REASONS
+    assert sum(n["expected"] for n in per_reason.values()) == sum(len(c["expected"]) for c in stories)
+    assert sum(n["found"] for n in per_reason.values()) == sum(
+        len(c["expected"]) - len(c["missed"]) for c in stories
+    )
+    assert sum(n["wrongly_named"] for n in per_reason.values()) == sum(
+        len(c["wrongly_named"]) for c in stories
+    )
+    assert "controls" not in metrics
+
+
+@pytest.mark.parametrize(("suite", "prefix"), BLIND_SETS.items())
+def test_each_blind_set_reports_counts_and_controls_and_records_no_story(
+    offline_run: runner.EvalRun, suite: str, prefix: str
+) -> None:
+    """Only counts and ids are shown here, so a failure never prints a blind story."""
+    metrics, records = offline_run.summary["suites"][suite], offline_run.cases[suite]
+    stories = [r for r in records if not r.get("control")]
+    controls = [r for r in records if r.get("control")]
+    assert len(stories) == metrics["cases"] == 46
+    assert len(controls) == metrics["controls"] == 11
+    assert metrics["controls_diagnosed"] == sum(1 for r in controls if r["diagnosed"])
+    assert all(set(r) == BLIND_STORY_KEYS for r in stories)
+    assert all(set(r) == BLIND_CONTROL_KEYS for r in controls)
+    assert all(r["id"].startswith(prefix) for r in records)
+    per_reason = metrics["per_reason"]
+    assert set(per_reason) == REASONS
+    assert sum(n["expected"] for n in per_reason.values()) == sum(len(r["expected"]) for r in stories)
+    assert sum(n["found"] for n in per_reason.values()) == sum(
+        len(r["expected"]) - len(r["missed"]) for r in stories
+    )
+    texts = [str(c["story"]) for key in ("scenarios", "controls") for c in runner.s.load_cases(
+        runner.DATASETS, suite, key)]  # fmt: skip
+    shown = json.dumps(records)
+    leaked = sum(1 for text in texts if text in shown or text[:40] in shown)
+    assert leaked == 0, f"{leaked} {suite} messages appear in its case records"
+    assert (suite, "controls_diagnosed", False) in runner.GUARDED
+
+
+def test_blind_targets_are_explicit_and_reported_not_failed() -> None:
+    targets = {(suite, metric): (value, higher) for suite, metric, value, higher in runner.TARGETS}
+    for suite in runner.BLIND_SUITES:
+        assert targets[(suite, "stall_reason_recall")] == (0.85, True)
+        assert targets[(suite, "stall_reason_precision")] == (0.8, True)
+        assert targets[(suite, "controls_diagnosed")] == (0, False)
+    for suite in runner.DEV_SUITES:
+        assert targets[(suite, "stall_reason_recall")] == (0.8, True)
+    per_reason = {"zoom_level": {"expected": 3, "found": 2, "wrongly_named": 1}}
+    summary = {
+        "suites": {
+            "blind_a": {"stall_reason_recall": 0.9, "controls_diagnosed": 1, "per_reason": per_reason}
+        },
+        "mode": "offline",
+        "formula_version": "f",
+        "seconds": 1.0,
+    }
+    table = runner.format_table(summary)
+    assert "per_reason.zoom_level" in table and "found 2/3, wrongly named 1" in table
+    rows = {line.split()[1]: line.split()[-1] for line in table.splitlines()[1:-1]}
+    assert rows["stall_reason_recall"] == "ok"
+    assert rows["controls_diagnosed"] == "MISS"
+    assert "<= 0" in table
+
+
+def test_suites_missing_from_the_baseline_are_reported_as_new_not_failed() -> None:
+    baseline = {"suites": {"scenarios": {"stall_reason_recall": 0.9}, "scenarios_heldout": {"cases": 24}}}
+    summary = {"suites": {"scenarios": {"stall_reason_recall": 0.9},
+                          "blind_a": {"stall_reason_recall": 0.1, "controls_diagnosed": 9},
+                          "scenarios_dev2": {"stall_reason_recall": 0.1}}}  # fmt: skip
+    assert runner.regressions(summary, baseline, TOLERANCE) == []
+    assert runner.new_suites(summary, baseline) == ["blind_a", "scenarios_dev2"]
+    held = {"suites": {"blind_a": {"controls_diagnosed": 0}}}
+    assert runner.regressions({"suites": {"blind_a": {"controls_diagnosed": 1}}}, held, TOLERANCE) == [
+        "blind_a.controls_diagnosed: 1.000 vs baseline 0.000 (tolerance 0.02)"
+    ]
+
+
 def test_a_case_id_shared_by_two_datasets_is_refused(settings: Settings, tmp_path: Path) -> None:
     story = {"id": "s1", "story": STORY, "stall_reasons": ["governance_vacuum"], "archetypes": []}
-    names = ("scenarios", *runner.BLIND_SUITES)
+    names = runner.STORY_SUITES
     for name in names:
         (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump({"scenarios": [story]}), encoding="utf-8")
     with pytest.raises(ValueError, match="'s1'"):
@@ -152,10 +254,10 @@ def test_an_unknown_suite_is_refused_with_its_name() -> None:
 
 
 STORY = "Legal froze our AI rollout: nobody owns the model and there are no rules for incidents."
-HELDOUT_STORY = (
-    "Finance paused the AI rollout: at full volume the running costs outweigh what the pilot saved."
-)
+DEV2_STORY = "Finance paused the AI rollout: at full volume the running costs outweigh what the pilot saved."
 BLIND_STORY = "Only the volunteers use the AI tool; the other teams were never trained and fear for jobs."
+TV_PILOT = "Our TV pilot was not picked up by the network. Should we pitch it to a streaming service instead?"
+GOING_WELL = "Our AI rollout went well: every region uses it and the owners meet monthly. Anything to add?"
 
 
 def test_the_same_suites_grade_a_model_answering_over_http(
@@ -173,52 +275,72 @@ def test_the_same_suites_grade_a_model_answering_over_http(
         {"id": "x1", "kind": "off_topic", "expect": "abstain", "question": "Best pizza in Rome?"},
         {"id": "c1", "kind": "control", "expect": "answer", "question": "What is the Zoom Level Problem?"},
     ]
-    heldout = {
-        "id": "h1",
-        "story": HELDOUT_STORY,
-        "stall_reasons": ["economics_shift"],
-        "archetypes": [],
-    }
-    (datasets / "scenarios.yaml").write_text(yaml.safe_dump({"scenarios": [scenario]}), encoding="utf-8")
+    dev2 = {"id": "h1", "story": DEV2_STORY, "stall_reasons": ["economics_shift"], "archetypes": []}
     blind = {
-        "id": "b1",
+        "id": "ba1",
         "story": BLIND_STORY,
         "stall_reasons": ["change_management_deficit"],
         "archetypes": ["education"],
     }
-    (datasets / "scenarios_heldout.yaml").write_text(
-        yaml.safe_dump({"scenarios": [heldout]}), encoding="utf-8"
-    )
-    (datasets / "scenarios_blind.yaml").write_text(yaml.safe_dump({"scenarios": [blind]}), encoding="utf-8")
-    (datasets / "abstention.yaml").write_text(yaml.safe_dump({"cases": cases}), encoding="utf-8")
+    controls = [
+        {"id": "bac1", "kind": "tv_pilot", "story": TV_PILOT, "stall_reasons": []},
+        {"id": "bac2", "kind": "successful_rollout", "story": GOING_WELL, "stall_reasons": []},
+    ]
+    files = {
+        "scenarios": {"scenarios": [scenario]},
+        "scenarios_dev2": {"scenarios": [dev2]},
+        "scenarios_dev3": {"scenarios": []},
+        "blind_a": {"scenarios": [blind], "controls": controls},
+        "blind_b": {"scenarios": []},  # a blind set without controls is graded too
+        "abstention": {"cases": cases},
+    }
+    for name, data in files.items():
+        (datasets / f"{name}.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     openai_server.reply(
         ToolCalls([("read_story", {"text": STORY})]),
         ToolCalls([("search_framework", {"query": "nobody owns the model"})]),
         Text(
             "This is a Governance Vacuum [1]; start with Risk Management. 40% of rollouts fail this way [1]."
         ),
-        ToolCalls([("read_story", {"text": HELDOUT_STORY})]),
+        ToolCalls([("read_story", {"text": DEV2_STORY})]),
         ToolCalls([("search_framework", {"query": "production costs"})]),
         Text("This looks like an Economics Shift: the pilot's costs were not production costs [1]."),
         ToolCalls([("read_story", {"text": BLIND_STORY})]),
         ToolCalls([("search_framework", {"query": "teams that did not volunteer"})]),
         Text("A Change Management Deficit: adoption stopped at the volunteers [1]. Education comes first."),
+        Text("A TV pilot is outside what Keysmith covers."),
+        ToolCalls([("search_framework", {"query": "owners of the model"})]),
+        Text("Keep the owners meeting, or a Governance Vacuum can open later [1]."),
         Text("That is outside what Keysmith covers."),
         ToolCalls([("search_framework", {"query": "Zoom Level Problem"})]),
         Text("The Zoom Level Problem: the pilot never looked past one team [1]."),
     )
     spec = f"openai-compatible:fake-model@{openai_server.base_url}"
-    suites = ("scenarios", "scenarios_heldout", "scenarios_blind", "abstention", "numbers", "citations")
-    summary = runner.run_evals(settings, suites, model_spec=spec, datasets=datasets).summary
+    suites = (*runner.STORY_SUITES, "abstention", "numbers", "citations")
+    run = runner.run_evals(settings, suites, model_spec=spec, datasets=datasets)
+    summary = run.summary
     assert summary["mode"] == spec
     modes = summary["answer_modes"]  # every answer came from the model, none from the offline fallback
-    assert sum(modes.values()) == 5 and not any(mode.startswith("offline") for mode in modes), modes
+    assert sum(modes.values()) == 7 and not any(mode.startswith("offline") for mode in modes), modes
     assert summary["suites"]["scenarios"]["stall_reason_recall"] == 1.0
     assert summary["suites"]["scenarios"]["archetype_precision"] == 1.0
-    assert summary["suites"]["scenarios_heldout"]["stall_reason_recall"] == 1.0
-    assert summary["suites"]["scenarios_heldout"]["stall_reason_precision"] == 1.0
-    assert summary["suites"]["scenarios_blind"]["stall_reason_recall"] == 1.0
-    assert summary["suites"]["scenarios_blind"]["archetype_precision"] == 1.0
+    assert summary["suites"]["scenarios_dev2"]["stall_reason_recall"] == 1.0
+    assert summary["suites"]["scenarios_dev2"]["stall_reason_precision"] == 1.0
+    blind_a = summary["suites"]["blind_a"]
+    assert blind_a["stall_reason_recall"] == 1.0 and blind_a["archetype_precision"] == 1.0
+    assert blind_a["per_reason"]["change_management_deficit"] == {
+        "expected": 1,
+        "found": 1,
+        "wrongly_named": 0,
+    }
+    # The rollout that went well was told about a Governance Vacuum: a control diagnosed.
+    assert (blind_a["controls"], blind_a["controls_diagnosed"]) == (2, 1)
+    assert [(r["id"], r["diagnosed"], r["named"]) for r in run.cases["blind_a"] if r.get("control")] == [
+        ("bac1", False, []),
+        ("bac2", True, ["governance_vacuum"]),
+    ]
+    assert "story" not in json.dumps(run.cases["blind_a"])
+    assert (summary["suites"]["blind_b"]["cases"], summary["suites"]["blind_b"]["controls"]) == (0, 0)
     assert summary["suites"]["abstention"]["accuracy"] == 1.0
     assert summary["suites"]["abstention"]["false_abstention_rate"] == 0.0
     # The invented "40%" sentence was dropped by the answer guards, so every number left is supported.

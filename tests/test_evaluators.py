@@ -167,26 +167,102 @@ def test_datasets_are_big_enough_and_well_formed() -> None:
         assert len(ids) == len(set(ids))
 
 
-# The story sets written blind (evals.run.BLIND_SUITES) and the letter their case ids start with.
-BLIND_SETS = {"scenarios_heldout": "h", "scenarios_blind": "b"}
+def _load_key(name: str, key: str) -> list[dict[str, object]]:
+    data = yaml.safe_load((DATASETS / f"{name}.yaml").read_text(encoding="utf-8"))
+    items = data.get(key, [])
+    assert isinstance(items, list)
+    return items
+
+
+def _check_story_labels(stories: list[dict[str, object]]) -> None:
+    """Labels well formed; messages name a case by id only, so a failure never prints a (blind) story."""
+    for case in stories:
+        reasons, acceptable = case["stall_reasons"], case.get("also_acceptable", [])
+        assert isinstance(reasons, list) and 1 <= len(reasons) <= 2 and set(reasons) <= set(REASONS), case[
+            "id"
+        ]
+        assert isinstance(acceptable, list), case["id"]
+        assert set(acceptable) <= set(REASONS) - set(reasons), case["id"]
+        assert set(case["archetypes"]) <= set(ARCHETYPES), case["id"]  # type: ignore[arg-type]
+    one_sentence = [case["id"] for case in stories if ". " not in str(case["story"])]
+    assert one_sentence == []  # at least two sentences
+    main = [c["stall_reasons"][0] for c in stories]  # type: ignore[index]
+    assert all(main.count(reason) >= 4 for reason in REASONS), main
+
+
+def _separate(name: str, items: list[dict[str, object]]) -> None:
+    """No id and no message of `name` occurs in another story set (ids only in the messages)."""
+    others = [
+        c for other in (*DEV_SETS, *BLIND_SETS) if other != name for key in ("scenarios", "controls")
+        for c in _load_key(other, key)
+    ]  # fmt: skip
+    other_texts = {str(c["story"]) for c in others}
+    assert [c["id"] for c in items if str(c["story"]) in other_texts] == []
+    assert {c["id"] for c in items}.isdisjoint(c["id"] for c in others)
+    ids = [c["id"] for c in items]
+    assert len(ids) == len(set(ids))
+
+
+# The development story sets besides scenarios.yaml (evals.run.DEV_SUITES; they were blind until commit
+# cf880cb contaminated them) and the letter their case ids start with.
+DEV_SETS = {"scenarios": "s", "scenarios_dev2": "h", "scenarios_dev3": "b"}
+
+
+@pytest.mark.parametrize(("name", "prefix"), list(DEV_SETS.items())[1:])
+def test_each_further_development_story_set_is_separate_and_well_formed(name: str, prefix: str) -> None:
+    stories = _load_key(name, "scenarios")
+    assert [str(c["id"])[:4] for c in stories] == [f"{prefix}{n:02d}-" for n in range(1, 25)]
+    assert set(stories[0]) >= {"id", "industry", "role", "story", "stall_reasons", "variables", "archetypes"}
+    assert _load_key(name, "controls") == []
+    _check_story_labels(stories)
+    _separate(name, stories)
+
+
+# The blind story sets (evals.run.BLIND_SUITES) and the prefix of their story ids; controls add a "c".
+BLIND_SETS = {"blind_a": "ba", "blind_b": "bb"}
 
 
 @pytest.mark.parametrize(("name", "prefix"), BLIND_SETS.items())
-def test_each_blind_story_set_is_separate_and_well_formed(name: str, prefix: str) -> None:
-    stories = _load(name)
-    others = [c for other in ("scenarios", *BLIND_SETS) if other != name for c in _load(other)]
-    assert [str(c["id"])[:4] for c in stories] == [f"{prefix}{n:02d}-" for n in range(1, 25)]
-    assert set(stories[0]) >= {"id", "industry", "role", "story", "stall_reasons", "variables", "archetypes"}
-    for case in stories:
-        reasons, acceptable = case["stall_reasons"], case.get("also_acceptable", [])
-        assert isinstance(reasons, list) and 1 <= len(reasons) <= 2 and set(reasons) <= set(REASONS)
-        assert isinstance(acceptable, list) and set(acceptable) <= set(REASONS) - set(reasons)
-        assert set(case["archetypes"]) <= set(ARCHETYPES)  # type: ignore[arg-type]
-        assert ". " in str(case["story"])  # at least two sentences
-    main = [c["stall_reasons"][0] for c in stories]  # type: ignore[index]
-    assert all(main.count(reason) >= 4 for reason in REASONS), main
-    assert {c["story"] for c in stories}.isdisjoint(c["story"] for c in others)
-    assert {c["id"] for c in stories}.isdisjoint(c["id"] for c in others)
+def test_each_blind_set_is_separate_and_well_formed(name: str, prefix: str) -> None:
+    """Checked by ids and counts only: nothing here may print a blind story (docs/evaluation.md)."""
+    stories, controls = _load_key(name, "scenarios"), _load_key(name, "controls")
+    assert [str(c["id"])[: len(prefix) + 3] for c in stories] == [f"{prefix}{n:02d}-" for n in range(1, 47)]
+    assert [str(c["id"])[: len(prefix) + 3] for c in controls] == [f"{prefix}c{n:02d}" for n in range(1, 12)]
+    fields = {"id", "industry", "role", "story", "stall_reasons", "variables", "archetypes"}
+    assert [c["id"] for c in stories if not fields <= set(c)] == []
+    assert [
+        c["id"] for c in controls if not {"id", "kind", "story"} <= set(c) or c["stall_reasons"] != []
+    ] == []
+    _check_story_labels(stories)
+    _separate(name, [*stories, *controls])
+
+
+def test_per_reason_counts_expected_found_and_wrongly_named() -> None:
+    matches = [
+        ev.match_sets({"a", "b"}, {"a"}),
+        ev.match_sets({"c"}, {"a", "d"}, acceptable={"c"}),
+        ev.match_sets(set(), {"d"}),
+    ]
+    assert ev.per_reason(matches, ["a", "e"]) == {
+        "a": {"expected": 2, "found": 1, "wrongly_named": 0},
+        "b": {"expected": 0, "found": 0, "wrongly_named": 1},
+        "d": {"expected": 2, "found": 0, "wrongly_named": 0},
+        "e": {"expected": 0, "found": 0, "wrongly_named": 0},
+    }
+
+
+class _Reason:
+    def __init__(self, reason_id: str) -> None:
+        self.id = reason_id
+
+
+def test_a_control_is_diagnosed_by_a_named_reason_or_the_answers_own_reasons() -> None:
+    phrases = ev.stall_reason_phrases(REASONS)
+    assert ev.reasons_diagnosed("Congratulations on the TV pilot.", phrases, None) == set()
+    assert ev.reasons_diagnosed("Congratulations on the TV pilot.", phrases, []) == set()
+    assert ev.reasons_diagnosed("Beware a governance vacuum.", phrases, None) == {"governance_vacuum"}
+    assert ev.reasons_diagnosed("Fine.", phrases, ["economics_shift"]) == {"economics_shift"}
+    assert ev.reasons_diagnosed("Fine.", phrases, [_Reason("zoom_level")]) == {"zoom_level"}
 
 
 class _NoIndex:
