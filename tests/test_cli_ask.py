@@ -46,7 +46,7 @@ def test_json_shape_for_a_story(indexed_settings: Settings, tmp_path: Path) -> N
     assert "Governance Vacuum" in data["answer"]
     assert data["citations"], "a diagnosis is cited"
     for citation in data["citations"]:
-        assert set(citation) == {"id", "source", "heading", "excerpt"}
+        assert set(citation) == {"id", "source", "heading", "excerpt", "facts_from"}
         assert citation["source"].startswith("knowledge/")
     assert "[1]" in data["answer"]
     assert data["tool_calls"][0]["name"] == "read_story"

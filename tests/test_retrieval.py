@@ -58,7 +58,7 @@ def test_results_are_ordered_sized_and_serialisable(retriever: Retriever) -> Non
     assert result.results[0].score >= result.results[1].score
     payload = json.loads(json.dumps(result.to_dict()))
     assert payload["abstained"] is False
-    assert set(payload["results"][0]) == {"id", "source", "heading", "excerpt", "score"}
+    assert set(payload["results"][0]) == {"id", "source", "heading", "excerpt", "score", "facts_from"}
 
 
 def test_get_returns_a_passage_by_id_or_none(retriever: Retriever) -> None:

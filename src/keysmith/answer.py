@@ -4,7 +4,8 @@ These are plain dataclasses with no LangChain types in them, so the CLI and the 
 without importing the agent, and the agent and the composer can both produce them without import cycles.
 
 `Answer.to_dict()` is the `keysmith ask --json` shape: `answer`, `citations` [{id, source, heading,
-excerpt}], `tool_calls`, `abstained`, `mode`, plus `incomplete`, `notice` and `follow_ups`.
+excerpt, facts_from: [{id, title, url, kind}]}], `tool_calls`, `abstained`, `mode`, plus `incomplete`,
+`notice` and `follow_ups`.
 """
 
 from __future__ import annotations
@@ -12,20 +13,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from keysmith.framework.sources import Source
+
 
 @dataclass(frozen=True)
 class Citation:
-    """One retrieved passage an answer cites; `marker` is the `[n]` number used in the answer text."""
+    """One retrieved passage an answer cites; `marker` is the `[n]` number used in the answer text.
+    `facts_from` are the sources the passage's page draws on (none for a client document)."""
 
     id: str
     source: str
     heading: str
     excerpt: str
     marker: int = 0
+    facts_from: tuple[Source, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The citation as it appears in `keysmith ask --json` (the marker is implied by list order)."""
-        return {"id": self.id, "source": self.source, "heading": self.heading, "excerpt": self.excerpt}
+        return {
+            "id": self.id,
+            "source": self.source,
+            "heading": self.heading,
+            "excerpt": self.excerpt,
+            "facts_from": [s.to_dict() for s in self.facts_from],
+        }
 
 
 @dataclass

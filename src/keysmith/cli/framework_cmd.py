@@ -1,7 +1,9 @@
 """`keysmith framework [--json]`: show the framework data Keysmith scores and diagnoses with.
 
 `--json` prints `Framework.to_dict()` (variables, profiles, stall_reasons, archetypes, bridge_steps,
-process_steps and the totals), with stable key order. Without it, readable tables.
+process_steps and the totals) plus the provenance of the knowledge: `sources` (knowledge/sources.yaml, as
+[{id, title, url, kind}]) and `knowledge_pages` [{id, title, facts_from}] (every page, its source ids), with
+stable key order. Without it, readable tables.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Any
 
 from keysmith.config import Settings
 from keysmith.framework import Framework, load_framework
+from keysmith.framework.sources import SOURCES_FILE, load_sources
+from keysmith.ingest.chunking import load_pages
 
 
 def register(sub: Any) -> None:
@@ -25,12 +29,26 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the framework from the configured knowledge dir and print it."""
-    framework = load_framework(Settings.from_env().framework_dir)
+    settings = Settings.from_env()
+    framework = load_framework(settings.framework_dir)
     if args.json:
-        print(json.dumps(framework.to_dict(), indent=2, ensure_ascii=False))
+        print(json.dumps(to_json(framework, settings), indent=2, ensure_ascii=False))
     else:
         print(render_text(framework))
     return 0
+
+
+def to_json(framework: Framework, settings: Settings) -> dict[str, Any]:
+    """The `--json` document: the framework data, the source registry and each page's sources.
+
+    The pages are read and validated as `keysmith index` reads them (a page naming an unknown source is an
+    `IngestError`)."""
+    sources = load_sources(settings.knowledge_dir / SOURCES_FILE)
+    pages = load_pages(settings.knowledge_dir, framework.variable_ids)
+    return framework.to_dict() | {
+        "sources": [s.to_dict() for s in sources.values()],
+        "knowledge_pages": [{"id": p.id, "title": p.title, "facts_from": list(p.facts_from)} for p in pages],
+    }
 
 
 def render_text(framework: Framework) -> str:

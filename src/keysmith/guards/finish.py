@@ -69,7 +69,14 @@ def finish(
     for position, old in enumerate(order, start=1):
         passage = toolbox.passages[old]
         citations.append(
-            Citation(passage.id, passage.source, passage.heading, passage.excerpt, marker=position)
+            Citation(
+                passage.id,
+                passage.source,
+                passage.heading,
+                passage.excerpt,
+                marker=position,
+                facts_from=passage.facts_from,
+            )
         )
     guard_notice = _notice(len(guarded.dropped), len(cited.dropped))
     notices = [n for n in (notice, guard_notice) if n]

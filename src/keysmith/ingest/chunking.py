@@ -1,6 +1,7 @@
 """Knowledge pages -> heading-aware chunks with stable ids and content hashes.
 
-A page is Markdown with YAML front matter (`id`, `title`, `kind`, `related_variables`, `source`). Each `##` or
+A page is Markdown with YAML front matter (`id`, `title`, `kind`, `related_variables`, `source`, and
+`facts_from`: the ids in `knowledge/sources.yaml` its facts come from; absent = none). Each `##` or
 `###` section becomes one chunk (long sections are split at paragraph boundaries). A chunk's id is
 `<page id>#<heading-path-slug>`: it depends only on the page id and the headings, so editing one section's
 text never changes another chunk's id, and its hash changes only when its own content does.
@@ -17,7 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from keysmith.errors import IngestError
+from keysmith.errors import FrameworkError, IngestError
+from keysmith.framework.sources import SOURCES_FILE, load_sources
 
 KINDS = frozenset({"concept", "stall_reason", "archetype", "bridge_step", "process_step", "limits"})
 MAX_CHUNK_CHARS = 1400  # ~256 tokens: the embedding model truncates beyond that
@@ -37,6 +39,7 @@ class Page:
     source: str  # where the page's claims come from, e.g. "framework"
     path: str  # e.g. "knowledge/governance-vacuum.md"
     body: str
+    facts_from: tuple[str, ...] = ()  # source ids (knowledge/sources.yaml), e.g. ("S2", "S6")
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class Chunk:
     related_variables: tuple[str, ...]
     text: str
     workspace_id: str = ""  # "" = framework text, shared by every workspace
+    facts_from: tuple[str, ...] = ()  # the page's source ids; client documents have none
 
     @property
     def embed_text(self) -> str:
@@ -63,7 +67,15 @@ class Chunk:
     def hash(self) -> str:
         """sha256 over everything stored for the chunk; a change means it must be embedded again."""
         # The embedded text (title included) is part of the hash, so a change to it is re-embedded.
-        payload = [self.id, self.source, self.heading, self.kind, self.related_variables, self.embed_text]
+        payload = [
+            self.id,
+            self.source,
+            self.heading,
+            self.kind,
+            self.related_variables,
+            self.embed_text,
+            self.facts_from,
+        ]
         return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode("utf-8")).hexdigest()
 
     def metadata(self) -> dict[str, str]:
@@ -74,6 +86,7 @@ class Chunk:
             "heading": self.heading,
             "kind": self.kind,
             "related_variables": ",".join(self.related_variables),
+            "facts_from": ",".join(self.facts_from),
             "hash": self.hash,
             "workspace_id": self.workspace_id,
         }
@@ -118,10 +131,27 @@ def _variables(meta: dict[str, object], name: str, known: Collection[str]) -> tu
     return tuple(value)
 
 
-def parse_page(raw: str, path: str, variable_ids: Collection[str]) -> Page:
+def _facts_from(meta: dict[str, object], name: str, known: Collection[str]) -> tuple[str, ...]:
+    value = meta.get("facts_from", [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise IngestError(f"{name}: front matter: facts_from: expected a list of source ids, got {value!r}")
+    for source_id in value:
+        if source_id not in known:
+            listed = ", ".join(known) or f"none: is knowledge/{SOURCES_FILE} missing?"
+            raise IngestError(
+                f"{name}: front matter: facts_from: unknown source {source_id!r} "
+                f"(knowledge/{SOURCES_FILE} lists {listed})"
+            )
+    if len(set(value)) != len(value):
+        raise IngestError(f"{name}: front matter: facts_from: duplicate source ids in {value!r}")
+    return tuple(value)
+
+
+def parse_page(raw: str, path: str, variable_ids: Collection[str], source_ids: Collection[str] = ()) -> Page:
     """Parse one page's text; `path` (e.g. `knowledge/x.md`) names it in errors. Raises `IngestError`.
 
     `variable_ids` are the framework's variables (from `variables.yaml`): `related_variables` must name them.
+    `source_ids` are the registry's ids (from `knowledge/sources.yaml`): `facts_from` must name them.
     """
     meta, body = _split_front_matter(raw, path)
     page_id = _text_field(meta, "id", path)
@@ -140,17 +170,20 @@ def parse_page(raw: str, path: str, variable_ids: Collection[str]) -> Page:
         source=_text_field(meta, "source", path),
         path=path,
         body=body,
+        facts_from=_facts_from(meta, path, source_ids),
     )
 
 
-def read_page(file: Path, relative_to: Path, variable_ids: Collection[str]) -> Page:
+def read_page(
+    file: Path, relative_to: Path, variable_ids: Collection[str], source_ids: Collection[str] = ()
+) -> Page:
     """Read and parse a page file; an unreadable file raises `IngestError` naming it."""
     name = f"knowledge/{file.relative_to(relative_to).as_posix()}"
     try:
         raw = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise IngestError(f"{name}: cannot read the file: {exc}") from None
-    page = parse_page(raw, name, variable_ids)
+    page = parse_page(raw, name, variable_ids, source_ids)
     if page.id != file.stem:  # ids are cited as `<file stem>#...`: the two must agree
         raise IngestError(
             f"{name}: front matter: id: expected {file.stem!r} (the file name), got {page.id!r}"
@@ -235,6 +268,7 @@ def chunk_page(page: Page) -> list[Chunk]:
                     kind=page.kind,
                     related_variables=page.related_variables,
                     text=part,
+                    facts_from=page.facts_from,
                 )
             )
     return chunks
@@ -243,6 +277,11 @@ def chunk_page(page: Page) -> list[Chunk]:
 def load_pages(directory: Path, variable_ids: Collection[str]) -> list[Page]:
     """Every `*.md` page directly in `directory` (not `framework/`), validated, in file-name order.
 
-    Ids are unique because each must equal its file name (see `read_page`)."""
+    Ids are unique because each must equal its file name (see `read_page`). `facts_from` is checked against
+    `directory/sources.yaml` (a missing registry allows no source ids)."""
+    try:
+        source_ids = tuple(load_sources(directory / SOURCES_FILE))
+    except FrameworkError as exc:  # a broken registry is a broken knowledge file, like a broken page
+        raise IngestError(str(exc)) from None
     pages = sorted(f for f in directory.glob("*.md") if f.name.lower() != "readme.md")
-    return [read_page(f, directory, variable_ids) for f in pages]
+    return [read_page(f, directory, variable_ids, source_ids) for f in pages]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,8 @@ from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Documents, EmbeddingFunction
 
 from keysmith.config import Settings
-from keysmith.errors import RetrievalError
+from keysmith.errors import FrameworkError, RetrievalError
+from keysmith.framework.sources import SOURCES_FILE, Source, load_sources, resolve
 from keysmith.retrieval.bm25 import BM25Index
 from keysmith.retrieval.embeddings import collection_name, embedding_function
 from keysmith.retrieval.vectorstore import guarded, open_client, open_collection, revision, scalar_metadata
@@ -47,7 +49,9 @@ class Passage:
     """One retrieved chunk; `source` is the file (`knowledge/x.md`) or `client document: <name>`.
 
     `score` is the reciprocal-rank-fusion score (higher is better; a chunk ranked first by both vectors and
-    BM25 gets 2/61 ≈ 0.033); `get()` returns 0.0. Compare scores within one search, not across searches."""
+    BM25 gets 2/61 ≈ 0.033); `get()` returns 0.0. Compare scores within one search, not across searches.
+    `facts_from` are the sources (knowledge/sources.yaml) its page's facts come from; client documents have
+    none."""
 
     id: str
     source: str
@@ -57,6 +61,7 @@ class Passage:
     text: str
     excerpt: str
     score: float
+    facts_from: tuple[Source, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -65,6 +70,7 @@ class Passage:
             "heading": self.heading,
             "excerpt": self.excerpt,
             "score": self.score,
+            "facts_from": [s.to_dict() for s in self.facts_from],
         }
 
 
@@ -142,6 +148,7 @@ class Retriever:
         self.policy = policy or AbstainPolicy()
         self._lock = threading.Lock()
         self._corpus: _Corpus | None = None
+        self._sources: tuple[int, Mapping[str, Source]] = (-1, {})  # (file mtime_ns, registry)
         # A turn often searches the same words more than once (composer, tools, UI): embed them once.
         self._vectors: OrderedDict[str, Any] = OrderedDict()
 
@@ -156,6 +163,25 @@ class Retriever:
             if len(self._vectors) > QUERY_CACHE_SIZE:
                 self._vectors.popitem(last=False)
         return vector
+
+    def _registry(self) -> Mapping[str, Source]:
+        """knowledge/sources.yaml, re-read when the file changes. Missing or broken: {} (a passage then
+        carries its source ids, each as its own title; `keysmith index` reports a broken registry)."""
+        path = self._settings.knowledge_dir / SOURCES_FILE
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            return {}
+        with self._lock:
+            if self._sources[0] == stamp:
+                return self._sources[1]
+        try:
+            registry = load_sources(path)
+        except FrameworkError:
+            registry = {}
+        with self._lock:
+            self._sources = (stamp, registry)
+        return registry
 
     def _collection(self) -> Collection:
         # Fetched fresh each time: its metadata carries the revision another process may have bumped.
@@ -241,7 +267,8 @@ class Retriever:
         if not fused or self.abstains(signals):
             return SearchResult(abstained=True, results=())
         best = sorted(fused, key=lambda i: (-fused[i], i))[:k]
-        passages = tuple(_passage(i, corpus.texts[i], corpus.metadata[i], fused[i]) for i in best)
+        registry = self._registry()
+        passages = tuple(_passage(i, corpus.texts[i], corpus.metadata[i], fused[i], registry) for i in best)
         return SearchResult(abstained=False, results=passages)
 
     def get(self, passage_id: str) -> Passage | None:
@@ -255,10 +282,13 @@ class Retriever:
         if not found["ids"]:
             return None
         text = (found.get("documents") or [""])[0] or ""
-        return _passage(passage_id, text, scalar_metadata((found.get("metadatas") or [{}])[0]), 0.0)
+        meta = scalar_metadata((found.get("metadatas") or [{}])[0])
+        return _passage(passage_id, text, meta, 0.0, self._registry())
 
 
-def _passage(passage_id: str, text: str, meta: dict[str, str], score: float) -> Passage:
+def _passage(
+    passage_id: str, text: str, meta: dict[str, str], score: float, registry: Mapping[str, Source]
+) -> Passage:
     return Passage(
         id=passage_id,
         source=meta.get("source", ""),
@@ -268,6 +298,7 @@ def _passage(passage_id: str, text: str, meta: dict[str, str], score: float) -> 
         text=text,
         excerpt=excerpt(text),
         score=round(score, 4),
+        facts_from=resolve(meta.get("facts_from", ""), registry),
     )
 
 

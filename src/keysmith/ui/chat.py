@@ -94,7 +94,8 @@ def show_answer(text: str, citations: list[Any], tool_calls: list[Any]) -> None:
                 ok = "✓" if call.get("ok", True) else "✗"
                 st.text(f"{ok} {call.get('name', '?')}")
     for number, citation in enumerate(citations, start=1):
-        with st.expander(f"[{number}] {citation.get('heading', '')} — {citation.get('source', '')}"):
+        label = f"[{number}] {citation.get('heading', '')} — {citation.get('source', '')}"
+        with st.expander(label + render.provenance(citation)):
             render.quote(str(citation.get("excerpt", "")))
 
 
