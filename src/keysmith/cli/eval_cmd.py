@@ -1,9 +1,9 @@
 """`keysmith eval [SUITE] [--model SPEC] [--json]`: measure answer quality on the eval datasets.
 
 Runs the suites in `evals/` (a source checkout's folder beside `src/`): retrieval recall@3 and MRR,
-abstention, stall-reason diagnosis (`scenarios`, the development stories, and `scenarios_heldout` and
-`scenarios_blind`, sets written blind that nobody tunes against, each reported apart), assessment-answer
-parsing, numbers consistency and citation validity.
+abstention, stall-reason diagnosis (the development stories `scenarios`, `scenarios_dev2`, `scenarios_dev3`,
+and the blind sets `blind_a`, `blind_b` with their controls, each reported apart; docs/evaluation.md),
+assessment-answer parsing, numbers consistency and citation validity.
 Prints a table (or the summary JSON with `--json`) and writes `summary.json` and `cases.json` to
 `evals/results/<UTC timestamp>/` (or to `--out DIR`). `--model` runs the same suites against a model; by
 default the configured model (offline when none is). `--data-dir` points the index somewhere else (it is
@@ -29,8 +29,10 @@ _SUITES = (
     "retrieval",
     "abstention",
     "scenarios",
-    "scenarios_heldout",
-    "scenarios_blind",
+    "scenarios_dev2",
+    "scenarios_dev3",
+    "blind_a",
+    "blind_b",
     "assessment",
     "numbers",
     "citations",
