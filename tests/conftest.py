@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
-import sys
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-# Test helpers (fakes.py, openai_server.py) are imported as plain modules.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
+from cli_support import is_setting, offline_app_env
 from openai_server import ScriptedOpenAIServer
 
 from keysmith.config import Settings
 from keysmith.framework import Framework, load_framework
 from keysmith.retrieval import Retriever, open_retriever
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs without the developer's own settings: each `KEYSMITH_*`, `OPENAI_*` and
+    `AZURE_OPENAI_*` variable and `OLLAMA_URL`, `CHROMA_HOST`, `CHROMA_PORT`, `DATABASE_URL` is removed
+    from the environment for the test (and put back after it); a test sets what it needs with monkeypatch.
+
+    Kept, because CI sets them (.ci/run) and fixtures read them while tests run: the harness switches
+    `KEYSMITH_REQUIRE_*` (BROWSER, POSTGRES, CHROMA_SERVER: a missing tool fails instead of skipping),
+    `KEYSMITH_TEST_*` (KEYSMITH_TEST_DATABASE_URL: an existing PostgreSQL) and `KEYSMITH_PG_BIN`; the list
+    is `cli_support.is_setting`. Module- and session-scoped fixtures are set up before this one: they pass
+    settings explicitly (`Settings(...)`, `Settings.from_env({...})`) and start subprocesses with
+    `cli_support.child_env`, which drops the same names."""
+    for name in [n for n in os.environ if is_setting(n)]:
+        monkeypatch.delenv(name)
 
 
 @pytest.fixture
@@ -64,3 +77,25 @@ def framework(indexed_settings: Settings) -> Framework:
 def retriever(indexed_settings: Settings) -> Retriever:
     """A retriever over the session's indexed knowledge (real local embeddings, embedded Chroma)."""
     return open_retriever(indexed_settings)
+
+
+@pytest.fixture
+def app_env(app_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The environment of an AppTest test: the shared indexed data dir and the offline model
+    (`cli_support.offline_app_env`, the same settings the browser test gives its server). Returns the
+    data dir (its store is `keysmith.db` there)."""
+    for name, value in offline_app_env(app_data_dir).items():
+        monkeypatch.setenv(name, value)
+    return app_data_dir
+
+
+@pytest.fixture
+def model_app_env(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch, openai_server: ScriptedOpenAIServer
+) -> Path:
+    """`app_env` with the model pointed at the scripted OpenAI-protocol server (`app_support.connect_model`:
+    no retries, a short timeout)."""
+    from app_support import connect_model  # streamlit's test harness: imported only by the tests using it
+
+    connect_model(monkeypatch, openai_server)
+    return app_env

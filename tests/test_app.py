@@ -8,7 +8,6 @@ local port nobody listens on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,14 +22,6 @@ from keysmith.framework import load_framework
 from keysmith.store import Store
 
 QUESTION = "Our invoice AI pilot was great, but the rollout to 12 regions has stalled for 6 months. Why?"
-
-
-@pytest.fixture
-def env(app_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("KEYSMITH_DATA_DIR", str(app_data_dir))
-    monkeypatch.setenv("KEYSMITH_MODEL", "offline")
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    yield app_data_dir
 
 
 def _store(data_dir: Path) -> Store:
@@ -50,7 +41,7 @@ def _texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def test_every_mode_renders_with_the_model_badge(env: Path) -> None:
+def test_every_mode_renders_with_the_model_badge(app_env: Path) -> None:
     at = open_app()
     assert "**Model:** `offline`" in "\n".join(m.value for m in at.sidebar.markdown)
     assert any("KEYSMITH_MODEL" in c.value for c in at.sidebar.caption)
@@ -63,7 +54,7 @@ def test_every_mode_renders_with_the_model_badge(env: Path) -> None:
         )
 
 
-def test_diagnose_answers_offline_with_cited_sources_and_stores_both_turns(env: Path) -> None:
+def test_diagnose_answers_offline_with_cited_sources_and_stores_both_turns(app_env: Path) -> None:
     at = new_client(open_app(), "Diagnose client")
     _mode(at, "Diagnose my pilot")
     at.chat_input[0].set_value(QUESTION).run()
@@ -72,7 +63,7 @@ def test_diagnose_answers_offline_with_cited_sources_and_stores_both_turns(env: 
     assert sources, [e.label for e in at.expander]
     assert "knowledge/" in sources[0].label
     assert any(m.value.startswith(">") for m in sources[0].markdown)  # the passage itself, quoted
-    store = _store(env)
+    store = _store(app_env)
     ws = next(w for w in store.list_workspaces() if w.name == "Diagnose client")
     (session,) = store.list_sessions(ws.id, "diagnose")
     roles = [(m.role, m.content) for m in store.list_messages(ws.id, session.id)]
@@ -81,7 +72,7 @@ def test_diagnose_answers_offline_with_cited_sources_and_stores_both_turns(env: 
     assert at.query_params["session"] == session.id
 
 
-def test_feedback_with_a_reason_is_stored_once(env: Path) -> None:
+def test_feedback_with_a_reason_is_stored_once(app_env: Path) -> None:
     at = new_client(open_app(), "Feedback client")
     _mode(at, "Diagnose my pilot")
     at.chat_input[0].set_value("Why do pilots succeed when rollouts stall?").run()
@@ -89,7 +80,7 @@ def test_feedback_with_a_reason_is_stored_once(env: Path) -> None:
     next(t for t in at.text_input if t.label == "Reason (optional)").set_value("too generic")
     next(b for b in at.button if b.label == "Send feedback").click().run()
     assert not at.exception, at.exception
-    store = _store(env)
+    store = _store(app_env)
     ws = next(w for w in store.list_workspaces() if w.name == "Feedback client")
     rows = store.list_feedback(ws.id)
     assert [(f.rating, f.reason) for f, _ in rows] == [("down", "too generic")]
@@ -98,7 +89,7 @@ def test_feedback_with_a_reason_is_stored_once(env: Path) -> None:
     assert "too generic" in store.export_feedback_csv(ws.id)
 
 
-def test_history_survives_a_restart_through_the_url(env: Path) -> None:
+def test_history_survives_a_restart_through_the_url(app_env: Path) -> None:
     first = new_client(open_app(), "Restart client")
     _mode(first, "Diagnose my pilot")
     first.chat_input[0].set_value(QUESTION).run()
@@ -111,7 +102,7 @@ def test_history_survives_a_restart_through_the_url(env: Path) -> None:
 
 
 def test_follow_ups_and_a_fallback_notice_survive_a_restart(
-    env: Path, monkeypatch: pytest.MonkeyPatch
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spec = f"openai-compatible:test-model@http://127.0.0.1:{free_port()}/v1"
     monkeypatch.setenv("KEYSMITH_MODEL", spec)
@@ -135,7 +126,7 @@ def _answer_all(at: AppTest, value: str) -> AppTest:
     return at
 
 
-def test_assessment_with_buttons_ends_in_a_score_card_with_chart_and_downloads(env: Path) -> None:
+def test_assessment_with_buttons_ends_in_a_score_card_with_chart_and_downloads(app_env: Path) -> None:
     at = new_client(open_app(), "Assessment client")
     _mode(at, "Self-assessment")
     assert at.get("progress")
@@ -145,7 +136,7 @@ def test_assessment_with_buttons_ends_in_a_score_card_with_chart_and_downloads(e
     assert len(at.get("vega_lite_chart")) == 2
     labels = [b.label for b in at.main.get("download_button")]
     assert labels == ["Download PDF", "Download Markdown"]
-    store = _store(env)
+    store = _store(app_env)
     ws = next(w for w in store.list_workspaces() if w.name == "Assessment client")
     (saved,) = store.list_assessments(ws.id)
     assert saved.report is not None
@@ -154,7 +145,7 @@ def test_assessment_with_buttons_ends_in_a_score_card_with_chart_and_downloads(e
     assert metrics["Production rollout readiness"] == "50.0"
 
 
-def test_what_if_sliders_show_the_scoring_engines_numbers(env: Path) -> None:
+def test_what_if_sliders_show_the_scoring_engines_numbers(app_env: Path) -> None:
     at = new_client(open_app(), "What-if client")
     _mode(at, "Self-assessment")
     _answer_all(at, "3")
@@ -170,7 +161,7 @@ def test_what_if_sliders_show_the_scoring_engines_numbers(env: Path) -> None:
     assert after.proto.body == str(expected["profiles"]["production"]["score"])
 
 
-def test_assessment_free_text_dont_know_and_back(env: Path) -> None:
+def test_assessment_free_text_dont_know_and_back(app_env: Path) -> None:
     at = new_client(open_app(), "Words client")
     _mode(at, "Self-assessment")
     first = at.subheader[0].value
@@ -189,7 +180,7 @@ def test_assessment_free_text_dont_know_and_back(env: Path) -> None:
     assert "2 answered" in at.get("progress")[0].proto.text
 
 
-def test_coach_notes_document_draft_edit_approve_export(env: Path, tmp_path: Path) -> None:
+def test_coach_notes_document_draft_edit_approve_export(app_env: Path, tmp_path: Path) -> None:
     at = new_client(open_app(), "Northwind")
     assert "Client: Northwind" in [s.value for s in at.subheader]
     note = next(t for t in at.text_area if t.label == "Add a note")
@@ -215,14 +206,14 @@ def test_coach_notes_document_draft_edit_approve_export(env: Path, tmp_path: Pat
     body.set_value(body.value + "\nI will call you on Monday. [coach judgment]\n")
     next(b for b in at.button if b.label == "Approve").click().run()
     assert not at.exception, at.exception
-    store = _store(env)
+    store = _store(app_env)
     ws = next(w for w in store.list_workspaces() if w.name == "Northwind")
     (draft,) = store.list_drafts(ws.id)
     assert draft.approved and "call you on Monday" in draft.body
     assert [b.label for b in at.main.get("download_button")] == ["Download PDF", "Download Markdown"]
 
 
-def test_upload_over_the_limit_is_refused_plainly(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_upload_over_the_limit_is_refused_plainly(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KEYSMITH_MAX_UPLOAD_BYTES", "100")
     at = new_client(open_app(), "Big files")
     at.file_uploader[0].set_value(("big.txt", b"x" * 500, "text/plain"))
@@ -231,7 +222,7 @@ def test_upload_over_the_limit_is_refused_plainly(env: Path, monkeypatch: pytest
     assert any("the limit is" in e.value and "KEYSMITH_MAX_UPLOAD_BYTES" in e.value for e in at.error)
 
 
-def test_provider_failure_is_shown_plainly_with_retry(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_provider_failure_is_shown_plainly_with_retry(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spec = f"openai-compatible:test-model@http://127.0.0.1:{free_port()}/v1"
     monkeypatch.setenv("KEYSMITH_MODEL", spec)
     monkeypatch.setenv("KEYSMITH_MAX_RETRIES", "0")
@@ -245,7 +236,7 @@ def test_provider_failure_is_shown_plainly_with_retry(env: Path, monkeypatch: py
     assert any(e.label.startswith("[1] ") for e in at.expander)  # the composer's cited answer still arrives
 
 
-def test_bad_configuration_is_one_plain_sentence(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_configuration_is_one_plain_sentence(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KEYSMITH_TIMEOUT", "soon")
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
@@ -254,7 +245,7 @@ def test_bad_configuration_is_one_plain_sentence(env: Path, monkeypatch: pytest.
     ]
 
 
-def test_coach_mode_and_workspace_survive_a_refresh(env: Path) -> None:
+def test_coach_mode_and_workspace_survive_a_refresh(app_env: Path) -> None:
     first = new_client(open_app(), "Refresh client")
     assert first.query_params["mode"] == "coach"
     again = open_app(ws=first.query_params["ws"], mode="coach")
@@ -263,7 +254,7 @@ def test_coach_mode_and_workspace_survive_a_refresh(env: Path) -> None:
 
 
 def test_an_over_long_question_is_refused_and_kept_on_screen(
-    env: Path, monkeypatch: pytest.MonkeyPatch
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KEYSMITH_MAX_QUESTION_CHARS", "40")
     at = open_app()
@@ -272,7 +263,7 @@ def test_an_over_long_question_is_refused_and_kept_on_screen(
     assert [t.value for t in at.text_area] == [QUESTION]
 
 
-def test_a_client_document_is_cited_only_in_its_own_workspace(env: Path) -> None:
+def test_a_client_document_is_cited_only_in_its_own_workspace(app_env: Path) -> None:
     question = "What does the Fabrikam status report say about the invoice model owner?"
     at = new_client(open_app(), "Fabrikam")
     text = b"# Fabrikam status\n\nThe invoice model has had no owner in operations since March.\n"
@@ -292,7 +283,7 @@ def test_a_client_document_is_cited_only_in_its_own_workspace(env: Path) -> None
 LABELS = ("[framework]", "[client document]", "[score]", "[coach judgment]")
 
 
-def test_advice_draft_labels_every_claim_and_cites_real_passages(env: Path) -> None:
+def test_advice_draft_labels_every_claim_and_cites_real_passages(app_env: Path) -> None:
     import re
 
     from keysmith.diagnosis import full_report
@@ -327,7 +318,7 @@ def _numbers(value: object) -> list[object]:
 
 
 def test_with_a_model_the_answer_streams_with_its_tool_steps_and_sources(
-    env: Path, monkeypatch: pytest.MonkeyPatch, openai_server: ScriptedOpenAIServer
+    app_env: Path, monkeypatch: pytest.MonkeyPatch, openai_server: ScriptedOpenAIServer
 ) -> None:
     openai_server.reply(
         ToolCalls([("search_framework", {"query": "governance vacuum at scale"})]),
@@ -345,7 +336,7 @@ def test_with_a_model_the_answer_streams_with_its_tool_steps_and_sources(
 
 
 def test_a_stream_cut_keeps_the_partial_answer_marked_incomplete_and_retry_works(
-    env: Path, monkeypatch: pytest.MonkeyPatch, openai_server: ScriptedOpenAIServer
+    app_env: Path, monkeypatch: pytest.MonkeyPatch, openai_server: ScriptedOpenAIServer
 ) -> None:
     openai_server.reply(Cut("The rollout stalls because the pilot"), Text("Here is the full answer."))
     connect_model(monkeypatch, openai_server)
@@ -353,7 +344,7 @@ def test_a_stream_cut_keeps_the_partial_answer_marked_incomplete_and_retry_works
     _mode(at, "Diagnose my pilot")
     at.chat_input[0].set_value(QUESTION).run()
     assert not at.exception, at.exception
-    store = _store(env)
+    store = _store(app_env)
     ws = next(w for w in store.list_workspaces() if w.name == "Cut client")
     (session,) = store.list_sessions(ws.id, "diagnose")
     stored = store.list_messages(ws.id, session.id)

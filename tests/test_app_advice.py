@@ -6,11 +6,9 @@ an openai-compatible spec pointed at the scripted OpenAI-protocol server, driven
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from app_support import click, connect_model, new_client, open_app
+from app_support import click, new_client, open_app
 from openai_server import ScriptedOpenAIServer, Status, Text
 from streamlit.testing.v1 import AppTest
 
@@ -29,16 +27,6 @@ MODEL_DRAFT = """# Rollout review: Advice client
 """
 
 
-@pytest.fixture
-def env(
-    app_data_dir: Path, monkeypatch: pytest.MonkeyPatch, openai_server: ScriptedOpenAIServer
-) -> Iterator[Path]:
-    monkeypatch.setenv("KEYSMITH_DATA_DIR", str(app_data_dir))
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    connect_model(monkeypatch, openai_server)
-    yield app_data_dir
-
-
 def _coach_with_note(name: str) -> AppTest:
     at = new_client(open_app(), name)
     next(t for t in at.text_area if t.label == "Add a note").set_value(NOTE)
@@ -46,7 +34,7 @@ def _coach_with_note(name: str) -> AppTest:
 
 
 def test_the_models_labelled_draft_is_checked_edited_and_approved(
-    env: Path, openai_server: ScriptedOpenAIServer
+    model_app_env: Path, openai_server: ScriptedOpenAIServer
 ) -> None:
     openai_server.reply(Text(MODEL_DRAFT))
     at = _coach_with_note("Advice client")
@@ -62,7 +50,7 @@ def test_the_models_labelled_draft_is_checked_edited_and_approved(
     (request,) = openai_server.chat_requests()
     assert NOTE in request.body["messages"][0]["content"].split("<coach_notes>")[1]
     click(at, "Approve")
-    store = Store(f"sqlite:///{env / 'keysmith.db'}")
+    store = Store(f"sqlite:///{model_app_env / 'keysmith.db'}")
     ws = next(w for w in store.list_workspaces() if w.name == "Advice client")
     (draft,) = store.list_drafts(ws.id)
     assert draft.approved and draft.body.strip() == body.strip()
@@ -70,7 +58,7 @@ def test_the_models_labelled_draft_is_checked_edited_and_approved(
 
 
 def test_a_provider_failure_gives_the_offline_draft_and_says_why(
-    env: Path, openai_server: ScriptedOpenAIServer
+    model_app_env: Path, openai_server: ScriptedOpenAIServer
 ) -> None:
     openai_server.reply(Status(500))
     at = _coach_with_note("Outage client")

@@ -7,11 +7,9 @@ an openai-compatible spec pointed at the scripted OpenAI-protocol server, driven
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from app_support import click, connect_model, new_client, open_app
+from app_support import click, new_client, open_app
 from openai_server import ScriptedOpenAIServer, ToolCalls
 from streamlit.testing.v1 import AppTest
 
@@ -24,16 +22,6 @@ from keysmith.store import Store
 
 WORDS = "The sponsor turns up once a quarter and nobody chases the numbers"
 BOX = "Or answer in your own words"
-
-
-@pytest.fixture
-def env(
-    app_data_dir: Path, monkeypatch: pytest.MonkeyPatch, openai_server: ScriptedOpenAIServer
-) -> Iterator[Path]:
-    monkeypatch.setenv("KEYSMITH_DATA_DIR", str(app_data_dir))
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    connect_model(monkeypatch, openai_server)
-    yield app_data_dir
 
 
 def _assessment(name: str) -> AppTest:
@@ -53,7 +41,7 @@ def _reading(value: int, evidence: str) -> ToolCalls:
 
 
 def test_the_models_reading_is_confirmed_before_it_is_recorded(
-    env: Path, openai_server: ScriptedOpenAIServer
+    model_app_env: Path, openai_server: ScriptedOpenAIServer
 ) -> None:
     framework = load_framework(Settings.from_env().framework_dir)
     openai_server.reply(_reading(3, "once a quarter"), _reading(2, "nobody chases the numbers"))
@@ -64,7 +52,7 @@ def test_the_models_reading_is_confirmed_before_it_is_recorded(
         'I read that as 3 (partly there) because you said "once a quarter".'
     ]
     assert at.subheader[0].value == first and "0 answered" in at.get("progress")[0].proto.text
-    store = Store(f"sqlite:///{env / 'keysmith.db'}")
+    store = Store(f"sqlite:///{model_app_env / 'keysmith.db'}")
     ws = next(w for w in store.list_workspaces() if w.name == "Extraction client")
     assert store.list_assessments(ws.id) == []  # nothing recorded before Confirm
 
@@ -83,7 +71,7 @@ def test_the_models_reading_is_confirmed_before_it_is_recorded(
 
 
 def test_words_the_offline_parser_reads_never_reach_the_model(
-    env: Path, openai_server: ScriptedOpenAIServer
+    model_app_env: Path, openai_server: ScriptedOpenAIServer
 ) -> None:
     at = _assessment("Offline words client")
     _say(at, "pretty weak")
@@ -92,7 +80,7 @@ def test_words_the_offline_parser_reads_never_reach_the_model(
 
 
 def test_an_unusable_reading_is_not_recorded_and_says_why(
-    env: Path, openai_server: ScriptedOpenAIServer
+    model_app_env: Path, openai_server: ScriptedOpenAIServer
 ) -> None:
     openai_server.reply(_reading(7, "x"))
     at = _assessment("Bad reading client")

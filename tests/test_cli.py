@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
+from pathlib import Path
 
 import pytest
+from cli_support import CLI, KNOWLEDGE, child_env
 
 from keysmith.cli import build_parser, main
 
@@ -28,13 +29,15 @@ def test_unknown_command_is_a_usage_error() -> None:
     assert caught.value.code == 2
 
 
-def test_closed_pipe_ends_quietly() -> None:
+def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     # The reader is gone before the command writes (like `| head` that has already exited), so every write
     # meets a closed pipe: the command must end without a traceback.
     read_end, write_end = os.pipe()
     os.close(read_end)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "keysmith.cli", "framework", "--json"],
+        [*CLI, "framework", "--json"],
+        cwd=tmp_path,
+        env=child_env({"KEYSMITH_KNOWLEDGE_DIR": str(KNOWLEDGE)}),
         stdout=write_end,
         stderr=subprocess.PIPE,
     )

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
+
+from cli_support import KNOWLEDGE, run_cli
 
 from keysmith.config import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
 STORY = (
     "Our AI pilot worked in one team, but the rollout to the other regions has stalled: nobody owns the "
     "model and the other teams refuse to use it."
@@ -20,21 +19,12 @@ STORY = (
 def ask(*args: str, data_dir: Path, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """Run `keysmith ask` offline in `cwd` (a tmp dir, so no stray .env is read)."""
     environment = {
-        **os.environ,
-        "KEYSMITH_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
+        "KEYSMITH_KNOWLEDGE_DIR": str(KNOWLEDGE),
         "KEYSMITH_DATA_DIR": str(data_dir),
         "KEYSMITH_MODEL": "offline",
         **env,
     }
-    return subprocess.run(
-        [sys.executable, "-m", "keysmith.cli", "ask", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli("ask", *args, cwd=cwd, env=environment)
 
 
 def test_json_shape_for_a_story(indexed_settings: Settings, tmp_path: Path) -> None:

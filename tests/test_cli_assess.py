@@ -3,32 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from cli_support import KNOWLEDGE, run_cli
 
 
 def assess(lines: list[str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run `keysmith assess` in `cwd` (a tmp dir; progress lives in its data dir) with `lines` as input."""
     env = {
-        **os.environ,
-        "KEYSMITH_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
+        "KEYSMITH_KNOWLEDGE_DIR": str(KNOWLEDGE),
         "KEYSMITH_DATA_DIR": str(cwd / "data"),
         "KEYSMITH_MODEL": "offline",
     }
-    return subprocess.run(
-        [sys.executable, "-m", "keysmith.cli", "assess", *args],
-        cwd=cwd,
-        env=env,
-        input="".join(f"{line}\n" for line in lines),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_cli("assess", *args, cwd=cwd, env=env, input="".join(f"{line}\n" for line in lines))
 
 
 def test_a_full_run_prints_the_report_and_writes_answers(tmp_path: Path) -> None:

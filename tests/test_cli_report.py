@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_support import KNOWLEDGE, run_cli
 from pypdf import PdfReader
 
 from keysmith.cli import main
@@ -30,17 +29,8 @@ CITATION = {
 
 def keysmith(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run the CLI in `cwd` with the store under `cwd/data` (DATABASE_URL unset: SQLite)."""
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update({"KEYSMITH_KNOWLEDGE_DIR": str(ROOT / "knowledge"), "KEYSMITH_DATA_DIR": str(cwd / "data")})
-    return subprocess.run(
-        [sys.executable, "-m", "keysmith.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    env = {"KEYSMITH_KNOWLEDGE_DIR": str(KNOWLEDGE), "KEYSMITH_DATA_DIR": str(cwd / "data")}
+    return run_cli(*args, cwd=cwd, env=env)
 
 
 @pytest.fixture
@@ -82,8 +72,7 @@ def test_markdown_report_to_stdout(tmp_path: Path, stored: dict[str, str]) -> No
 @pytest.fixture
 def in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
     """`keysmith.cli.main` in this process (faster than a subprocess) with the same environment."""
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("KEYSMITH_KNOWLEDGE_DIR", str(ROOT / "knowledge"))
+    monkeypatch.setenv("KEYSMITH_KNOWLEDGE_DIR", str(KNOWLEDGE))
     monkeypatch.setenv("KEYSMITH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.chdir(tmp_path)
     return lambda *args: main(list(args))

@@ -3,34 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_support import KNOWLEDGE, ROOT, run_cli
 
 from keysmith.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
 
 def keysmith(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run the CLI in `cwd` (a tmp dir, so no stray .env is read) with the repo's knowledge dir."""
-    env = {
-        **os.environ,
-        "KEYSMITH_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
-        "KEYSMITH_DATA_DIR": str(cwd / "data"),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "keysmith.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    return run_cli(
+        *args, cwd=cwd, env={"KEYSMITH_KNOWLEDGE_DIR": str(KNOWLEDGE), "KEYSMITH_DATA_DIR": str(cwd / "data")}
     )
 
 
@@ -39,7 +26,7 @@ def keysmith_in_process(
 ) -> tuple[int, str, str]:
     """The same dispatcher (`keysmith.cli.main`) without a process start: for the many bad-input cases."""
     monkeypatch.chdir(cwd)
-    monkeypatch.setenv("KEYSMITH_KNOWLEDGE_DIR", str(ROOT / "knowledge"))
+    monkeypatch.setenv("KEYSMITH_KNOWLEDGE_DIR", str(KNOWLEDGE))
     monkeypatch.setenv("KEYSMITH_DATA_DIR", str(cwd / "data"))
     code = main(args)
     captured = capsys.readouterr()
@@ -212,16 +199,7 @@ def test_broken_framework_data_exits_2_naming_the_file(tmp_path: Path) -> None:
     profiles.write_text(
         profiles.read_text(encoding="utf-8").replace("weight: 0.30", "weight: 0.40"), encoding="utf-8"
     )
-    env = {**os.environ, "KEYSMITH_KNOWLEDGE_DIR": str(tmp_path / "knowledge")}
-    result = subprocess.run(
-        [sys.executable, "-m", "keysmith.cli", "framework"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_cli("framework", cwd=tmp_path, env={"KEYSMITH_KNOWLEDGE_DIR": str(tmp_path / "knowledge")})
     assert result.returncode == 2
     assert result.stderr.strip() == (
         f"keysmith: {profiles}: profiles[0].weights.<sum>: weights must sum to 1, got 1.1"

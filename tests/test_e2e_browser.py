@@ -10,13 +10,12 @@ a note, draft, approve and download the advice. Screenshots of each mode go to `
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import child_env, offline_app_env, run_cli
 from processes import streamlit_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,9 +48,9 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Streamlit server on a free port, offline, with a fresh data dir and a built index."""
     _require_browser()
     data_dir = tmp_path_factory.mktemp("e2e-data")
-    env = {**os.environ, "KEYSMITH_DATA_DIR": str(data_dir), "KEYSMITH_MODEL": "offline"}
-    env.pop("OPENAI_API_KEY", None)
-    subprocess.run([sys.executable, "-m", "keysmith.cli", "index"], cwd=ROOT, env=env, check=True)
+    env = child_env(offline_app_env(data_dir))
+    indexed = run_cli("index", cwd=ROOT, env=env)
+    assert indexed.returncode == 0, indexed.stderr
     log_path = data_dir / "streamlit.log"
     with log_path.open("wb") as log, streamlit_app(ROOT / "app.py", env, log=log) as (url, _started):
         yield url

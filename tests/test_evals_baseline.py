@@ -13,15 +13,13 @@ the reason.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from cli_support import run_cli
 from openai_server import ScriptedOpenAIServer, Text, ToolCalls
 
 from evals import run as runner
@@ -229,16 +227,9 @@ def test_a_case_id_shared_by_two_datasets_is_refused(settings: Settings, tmp_pat
 
 
 def test_keysmith_eval_assessment_json_writes_the_summary(tmp_path: Path) -> None:
-    env = {**os.environ, "KEYSMITH_DATA_DIR": str(tmp_path / "data"), "KEYSMITH_MODEL": "offline"}
+    env = {"KEYSMITH_DATA_DIR": str(tmp_path / "data"), "KEYSMITH_MODEL": "offline"}
     out = tmp_path / "out"
-    done = subprocess.run(
-        [sys.executable, "-m", "keysmith.cli", "eval", "assessment", "--json", "--out", str(out)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_cli("eval", "assessment", "--json", "--out", str(out), cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     printed = json.loads(done.stdout)
     assert printed == json.loads((out / "summary.json").read_text(encoding="utf-8"))

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_support import run_cli
 from processes import free_port
 from retrieval_support import LABELLED, CountingFunction, settings_for, write_small_knowledge
 
@@ -112,38 +110,22 @@ def test_an_unreachable_chroma_server_is_a_plain_retrieval_error(tmp_path: Path)
     assert "\n" not in str(caught.value)
 
 
-def _cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "keysmith.cli", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 def test_cli_index_and_search(tmp_path: Path) -> None:
     knowledge = write_small_knowledge(tmp_path / "k")
-    env = {
-        **os.environ,
-        "KEYSMITH_KNOWLEDGE_DIR": str(knowledge),
-        "KEYSMITH_DATA_DIR": str(tmp_path / "data"),
-    }
-    env.pop("CHROMA_HOST", None)
-    indexed = _cli(["index"], env, tmp_path)
+    env = {"KEYSMITH_KNOWLEDGE_DIR": str(knowledge), "KEYSMITH_DATA_DIR": str(tmp_path / "data")}
+    indexed = run_cli("index", cwd=tmp_path, env=env)
     assert indexed.returncode == 0, indexed.stderr
     assert indexed.stdout.startswith("indexed knowledge: 4 added, 0 updated, 0 removed, 0 unchanged in ")
     assert "4/4 sections" in indexed.stderr  # the progress bar
-    found = _cli(
-        ["search", "who owns the AI once the pilot team leaves?", "--json", "-k", "1"], env, tmp_path
+    found = run_cli(
+        "search", "who owns the AI once the pilot team leaves?", "--json", "-k", "1", cwd=tmp_path, env=env
     )
     payload = json.loads(found.stdout)
     assert payload["abstained"] is False and payload["results"][0]["id"] == "governance-vacuum#what-it-is"
-    human = _cli(["search", "best pizza in Naples?"], env, tmp_path)
+    human = run_cli("search", "best pizza in Naples?", cwd=tmp_path, env=env)
     assert human.returncode == 0 and "No passage" in human.stdout
     (knowledge / "economics-shift.md").write_text("no front matter\n", encoding="utf-8")
-    broken = _cli(["index"], env, tmp_path)
+    broken = run_cli("index", cwd=tmp_path, env=env)
     assert broken.returncode == 2
     assert broken.stderr.strip().splitlines() == [
         "keysmith: knowledge/economics-shift.md: missing front matter (the file must start with a '---' line)"

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from pathlib import Path
 
+from scripts.audit import exception_date, verdict
 from security.support import ROOT
-
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from audit import exception_date, verdict
 
 TODAY = date(2026, 11, 27)
 AUDITED = [{"name": "a", "version": "1", "vulns": []}, {"name": "b", "version": "2", "vulns": []}]

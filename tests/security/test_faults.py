@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
+from cli_support import run_cli
 from fakes import CutStream, ScriptedChatModel, call_tool
 from openai_server import Cut, ScriptedOpenAIServer, Stall, Status
 from processes import free_port
@@ -54,24 +53,12 @@ def test_chroma_server_down_is_one_plain_retrieval_error(private_settings: Setti
     assert f"127.0.0.1:{down.chroma_port}" in str(raised.value) and "chroma run" in str(raised.value)
 
 
-def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    ours = ("OPENAI", "KEYSMITH", "CHROMA", "AZURE", "DATABASE_URL")
-    base = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
-    return subprocess.run(
-        [sys.executable, "-m", "keysmith.cli", *args],
-        env={**base, **env},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def test_cli_with_chroma_down_says_so_in_one_line(private_settings: Settings) -> None:
-    done = _cli(
-        ["ask", "Who should own governance?"],
-        {
+    done = run_cli(
+        "ask",
+        "Who should own governance?",
+        cwd=ROOT,
+        env={
             "KEYSMITH_KNOWLEDGE_DIR": str(private_settings.knowledge_dir),
             "KEYSMITH_DATA_DIR": str(private_settings.data_dir),
             "KEYSMITH_MODEL": "offline",
@@ -202,9 +189,12 @@ def test_the_cli_never_prints_the_key(
     private_settings: Settings, openai_server: ScriptedOpenAIServer
 ) -> None:
     openai_server.reply(REJECTED)
-    done = _cli(
-        ["ask", "What is HD Vision?", "--json"],
-        {
+    done = run_cli(
+        "ask",
+        "What is HD Vision?",
+        "--json",
+        cwd=ROOT,
+        env={
             "KEYSMITH_KNOWLEDGE_DIR": str(private_settings.knowledge_dir),
             "KEYSMITH_DATA_DIR": str(private_settings.data_dir),
             "KEYSMITH_MODEL": "openai:gpt-test",

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -75,10 +74,9 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]
 
 @pytest.fixture(autouse=True)
 def _no_real_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # Keep any command that does read settings away from the real data dir and the developer's .env.
+    # Keep any command that does read settings away from the real data dir and the developer's .env (the
+    # developer's settings are already out of the environment: conftest's `_isolated_environment`).
     monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.startswith(("OPENAI", "KEYSMITH", "AZURE", "DATABASE"))]:
-        monkeypatch.delenv(name)
     monkeypatch.setenv("KEYSMITH_DATA_DIR", str(tmp_path / "data"))
     yield
 

@@ -6,12 +6,6 @@ sessions so CI checks the verdicts without timing anything.
 
 from __future__ import annotations
 
-import sys
-
-from security.support import ROOT
-
-sys.path.insert(0, str(ROOT))
-
 from bench.bench_load import SessionResult, _cross_talk, run
 
 

@@ -28,7 +28,7 @@ SECOND = "And what should the incident response look like?"
 
 
 @pytest.fixture
-def app_env(
+def chroma_app_settings(
     tmp_path: Path, chroma_server: subprocess.Popen[bytes], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Settings]:
     env = {
@@ -40,7 +40,6 @@ def app_env(
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     settings = Settings.from_env(env)
     index_knowledge(settings)
     yield settings
@@ -52,7 +51,7 @@ def _texts(at: AppTest) -> str:
 
 
 def test_chroma_going_away_keeps_the_question_and_says_why(
-    app_env: Settings, chroma_server: subprocess.Popen[bytes]
+    chroma_app_settings: Settings, chroma_server: subprocess.Popen[bytes]
 ) -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.run()
@@ -63,7 +62,7 @@ def test_chroma_going_away_keeps_the_question_and_says_why(
     chroma_server.wait(timeout=15)
     at.chat_input[0].set_value(SECOND).run()
     assert not at.exception, at.exception
-    store = Store(app_env.resolved_database_url)
+    store = Store(chroma_app_settings.resolved_database_url)
     try:
         (session,) = [s for w in store.list_workspaces() for s in store.list_sessions(w.id, "diagnose")]
         stored = store.list_messages(session.workspace_id, session.id)
