@@ -98,13 +98,19 @@ def per_reason(matches: Sequence[SetMatch], reason_ids: Iterable[str] = ()) -> d
 
 
 def reasons_diagnosed(
-    text: str, phrases: Mapping[str, Sequence[str]], reasons: Iterable[Any] | None
+    text: str, phrases: Mapping[str, Sequence[str]], reasons: Iterable[Any] | None, question: Any = None
 ) -> set[str]:
-    """The stall reasons an answer diagnoses: those its text names (`phrases_named`) and its own `reasons`
-    (ids, or objects with an `id`), when the answer has any."""
-    found = phrases_named(text, phrases)
-    found.update(str(getattr(reason, "id", reason)) for reason in reasons or ())
-    return found
+    """The stall reasons an answer diagnoses.
+
+    An answer that carries structured `reasons` (a list; dicts or objects with an `id`) diagnoses exactly
+    those, and one that opens the diagnosis interview (`question`) counts as diagnosing too ("interview"):
+    a control must not be questioned about its stall either. Explaining a reason by name, as the answer to a
+    question about the framework must, is not a diagnosis. Answers without the field (older versions, or a
+    model's text) fall back to the reasons their text names (`phrases_named`)."""
+    if reasons is None:
+        return phrases_named(text, phrases)
+    found = {str(r.get("id") if isinstance(r, Mapping) else getattr(r, "id", r)) for r in reasons}
+    return found | ({"interview"} if question else set())
 
 
 def _ratio(numerator: int, denominator: int) -> float:

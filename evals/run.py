@@ -49,7 +49,7 @@ BASELINE = RESULTS / "baseline" / "summary.json"
 DEV_SUITES: tuple[str, ...] = ("scenarios", "scenarios_dev2", "scenarios_dev3")
 BLIND_SUITES: tuple[str, ...] = ("blind_a", "blind_b")
 STORY_SUITES = (*DEV_SUITES, *BLIND_SUITES)
-SUITES = ("retrieval", "abstention", *STORY_SUITES, "assessment", "numbers", "citations")
+SUITES = ("retrieval", "abstention", *STORY_SUITES, "assessment", "numbers", "citations", "interview")
 _ANSWER_SUITES = {"abstention", *STORY_SUITES, "numbers", "citations"}
 # suite -> (dataset file, ((list key, question field, required), ...)): the questions a suite asks Keysmith
 _ASKED: dict[str, tuple[str, tuple[tuple[str, str, bool], ...]]] = {
@@ -118,6 +118,19 @@ def make_ask(settings: Settings, framework: Framework, retriever: Retriever, spe
     model = load_chat_model(spec, settings)
     assistant = Assistant(settings, framework, retriever, model=model, model_spec=spec)
     return lambda question: assistant.ask(question)
+
+
+def _interview(
+    settings: Settings, framework: Framework, retriever: Retriever, spec: str, datasets: Path
+) -> s.SuiteResult:
+    from evals.interview import interview_suite
+    from keysmith.assistant import Assistant
+    from keysmith.models import load_chat_model
+
+    assistant = Assistant(
+        settings, framework, retriever, model=load_chat_model(spec, settings), model_spec=spec
+    )
+    return interview_suite(datasets, STORY_SUITES, assistant, framework, BLIND_SUITES)
 
 
 def _story_reasons(framework: Framework) -> Callable[[str], list[str]]:
@@ -225,6 +238,9 @@ def run_evals(
         ask = make_ask(settings, framework, retriever, spec)
         turns = _collect_turns(datasets, suites, ask, framework, retriever)
         results.update(_answer_suites(suites, datasets, turns, framework, retriever))
+    if "interview" in suites:
+        say("interview: every story set, with a simulated respondent")
+        results["interview"] = _interview(settings, framework, retriever, spec, datasets)
     if judge_spec and turns:
         results["judge"] = _judge(settings, judge_spec, list(turns.values()), retriever)
     summary = _summary(results, turns, spec, started)

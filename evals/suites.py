@@ -175,7 +175,10 @@ def _control_record(
     case: Mapping[str, Any], turn: Turn, phrases: Mapping[str, Sequence[str]]
 ) -> dict[str, Any]:
     """A control's record: whether its answer diagnosed a stall reason (never the message itself)."""
-    diagnosed = ev.reasons_diagnosed(turn.answer.answer, phrases, getattr(turn.answer, "reasons", None))
+    answer = turn.answer
+    diagnosed = ev.reasons_diagnosed(
+        answer.answer, phrases, getattr(answer, "reasons", None), getattr(answer, "question", None)
+    )
     return {
         "id": case["id"],
         "control": True,

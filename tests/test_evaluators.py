@@ -263,6 +263,13 @@ def test_a_control_is_diagnosed_by_a_named_reason_or_the_answers_own_reasons() -
     assert ev.reasons_diagnosed("Beware a governance vacuum.", phrases, None) == {"governance_vacuum"}
     assert ev.reasons_diagnosed("Fine.", phrases, ["economics_shift"]) == {"economics_shift"}
     assert ev.reasons_diagnosed("Fine.", phrases, [_Reason("zoom_level")]) == {"zoom_level"}
+    assert ev.reasons_diagnosed("Fine.", phrases, [{"id": "governance_vacuum", "strength": 0.5}]) == {
+        "governance_vacuum"
+    }
+    # Explaining a reason by name (a framework question) is no diagnosis once answers carry `reasons`;
+    # opening the interview is.
+    assert ev.reasons_diagnosed("The Governance Vacuum is ...", phrases, []) == set()
+    assert ev.reasons_diagnosed("One question:", phrases, [], {"id": "q_governance"}) == {"interview"}
 
 
 class _NoIndex:

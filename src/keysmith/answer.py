@@ -57,10 +57,20 @@ class Answer:
     incomplete: bool = False
     notice: str | None = None
     follow_ups: list[str] = field(default_factory=list)
+    # A diagnosis: the stall reasons named ([{id, strength, evidence: [user clauses]}], strongest first),
+    # the interview's pending question (or None), the interview state to resume (not in the JSON: the
+    # store keeps it), and the stored session, once the caller has saved the turn.
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    question: dict[str, Any] | None = None
+    interview: dict[str, Any] | None = None
+    session_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The `keysmith ask --json` shape (plain JSON types only)."""
         return {
+            "session_id": self.session_id,
+            "reasons": [dict(r) for r in self.reasons],
+            "question": self.question,
             "answer": self.answer,
             "citations": [c.to_dict() for c in self.citations],
             "tool_calls": [dict(call) for call in self.tool_calls],

@@ -15,12 +15,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from keysmith.answer import Answer, Event, FinalEvent, NoticeEvent
 from keysmith.assessment import AssessmentState
 from keysmith.composer import OFFLINE, Composer
+from keysmith.composer.story import diagnosis_extras, question_block
 from keysmith.config import Settings
 from keysmith.errors import ConfigError, ProviderError, StreamCutError
 from keysmith.framework import Framework, load_framework
@@ -168,6 +169,7 @@ class Assistant:
                     answer = finish(
                         event.text, toolbox, [question, *users], mode=self.mode, notice=_join(*notices)
                     )
+                    self._attach_diagnosis(answer, toolbox)
                     yield FinalEvent(answer.answer, answer=answer, capped=event.capped)
                     return
                 if isinstance(event, NoticeEvent):
@@ -177,6 +179,26 @@ class Assistant:
             yield from self._fallback(question, toolbox, users, cut, partial=cut.partial_text)
         except ProviderError as error:
             yield from self._fallback(question, toolbox, users, error)
+
+    def _attach_diagnosis(self, answer: Answer, toolbox: Toolbox) -> None:
+        """A model's answer to a story gets the deterministic reasons, and the interview's first question
+        when the reading is unsure (appended to the text, so the user sees what the buttons answer)."""
+        signals = toolbox.story
+        if signals is None or not signals.on_topic:
+            return
+        answer.reasons, state = diagnosis_extras(signals, self.framework)
+        if state is not None and state.pending is not None:
+            block, answer.question = question_block(state, self.framework)
+            answer.interview = state.to_dict()
+            answer.answer = f"{answer.answer.rstrip()}\n\n{block}"
+
+    def reply(
+        self, story: str, interview: Mapping[str, Any], option_id: str, *, workspace_id: str | None = None
+    ) -> Answer:
+        """The interview's next turn (see `Composer.reply`): deterministic, so it is answered offline
+        whatever the model; `interview` is the state saved with the previous answer."""
+        toolbox = Toolbox(self.framework, self.retriever, None, workspace_id)
+        return self.composer.reply(story, interview, option_id, toolbox)
 
     def _fallback(
         self, question: str, toolbox: Toolbox, users: list[str], error: ProviderError, partial: str = ""

@@ -58,3 +58,7 @@ class StreamCutError(ProviderError):
     def __init__(self, message: str, partial_text: str) -> None:
         super().__init__(message, retryable=True, kind="stream_cut")
         self.partial_text = partial_text
+
+
+class InputError(KeysmithError):
+    """A request that cannot be carried out as given (a missing option, a reply with no question waiting)."""

@@ -36,6 +36,7 @@ _SUITES = (
     "assessment",
     "numbers",
     "citations",
+    "interview",
 )
 _ROOT = Path(__file__).resolve().parents[3]
 

@@ -12,13 +12,15 @@ Routes: diagnose (composer_story.py); explain a concept, or decline when the fra
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from keysmith.answer import Answer
 from keysmith.composer import frames
 from keysmith.composer.explain import explain_answer
 from keysmith.composer.frames import Draft
 from keysmith.composer.framework_answers import archetype_answer, limits_answer, step_answer
+from keysmith.composer.interview import reply_draft
 from keysmith.composer.routing import Route, route
 from keysmith.composer.story import diagnose_answer
 from keysmith.framework import Framework
@@ -63,7 +65,7 @@ class Composer:
 
     def finish(self, draft: Draft, question: str, toolbox: Toolbox, user_texts: Sequence[str]) -> Answer:
         """Run the guards and the sanitiser on a draft."""
-        return finish(
+        answer = finish(
             draft.text,
             toolbox,
             [question, *user_texts],
@@ -71,6 +73,13 @@ class Composer:
             abstained=draft.abstained,
             follow_ups=draft.follow_ups,
         )
+        answer.reasons, answer.question, answer.interview = draft.reasons, draft.question, draft.interview
+        return answer
+
+    def reply(self, story: str, interview: Mapping[str, Any], option_id: str, toolbox: Toolbox) -> Answer:
+        """The interview's next turn: `option_id` (or `skip`) answers the pending question of `interview`
+        (the state saved with the previous answer) about `story` (the user's original words)."""
+        return self.finish(reply_draft(story, interview, option_id, toolbox), story, toolbox, ())
 
     def _assessment(self, toolbox: Toolbox) -> Draft:
         first = toolbox.call("next_assessment_question").data

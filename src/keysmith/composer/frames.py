@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 # Re-exported: the sentence frames spell counts and ordinals with the one number-word table.
 from keysmith.text.numbers import count_word as count_word
@@ -38,11 +39,18 @@ ASSESS_NEXT = (
 
 @dataclass(frozen=True)
 class Draft:
-    """An answer before the guards: Markdown with `[n]` markers from the turn's Toolbox."""
+    """An answer before the guards: Markdown with `[n]` markers from the turn's Toolbox.
+
+    A diagnosis also carries its `reasons` ([{id, strength, evidence}], strongest first), the interview's
+    `question` (or None) and the interview `state` to resume (plain JSON, or None when there is none).
+    """
 
     text: str
     abstained: bool = False
     follow_ups: list[str] = field(default_factory=list)
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    question: dict[str, Any] | None = None
+    interview: dict[str, Any] | None = None
 
 
 def join_words(items: Sequence[str], final: str = "and") -> str:

@@ -10,11 +10,13 @@ their signal variables; the next moves are the matching known archetypes and bri
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from keysmith.composer import frames
 from keysmith.composer.frames import Draft
-from keysmith.diagnosis import StallReasonFinding, StorySignals
+from keysmith.diagnosis import StallReasonFinding, StorySignals, interview
 from keysmith.framework import Archetype, Framework
+from keysmith.text.numbers import ordinal_word
 from keysmith.tools import Toolbox
 
 # Measured on evals/datasets/scenarios.yaml (34 stories, with the subject-aware cue reading): naming the top
@@ -80,11 +82,23 @@ def _own_evidence(
 
 
 def _quotes(finding: StallReasonFinding, signals: StorySignals, framework: Framework) -> list[str]:
-    """The user's own words behind a finding: direct descriptions first, then weak signal variables."""
+    """The user's own words behind a finding: the clauses that signal it when the readers found them, else
+    the cue reader's direct descriptions, then weak signal variables."""
+    if finding.clauses:
+        return [_trimmed(c) for c in finding.clauses]
     signal_variables = framework.stall_reason(finding.id).signal_variables
     quotes = [m.group(1) for e in finding.evidence for m in _STORY_SAYS.finditer(e)]
     quotes += [q for v in signals.variables if v.id in signal_variables for q in v.quotes]
     return quotes
+
+
+MAX_CLAUSE_WORDS = 30
+
+
+def _trimmed(clause: str) -> str:
+    """A clause of at most MAX_CLAUSE_WORDS words (cut with an ellipsis): enough to carry the meaning."""
+    words = clause.split()
+    return clause if len(words) <= MAX_CLAUSE_WORDS else " ".join(words[:MAX_CLAUSE_WORDS]) + " …"
 
 
 def _reason_lines(
@@ -159,13 +173,38 @@ def _pilot_line(toolbox: Toolbox) -> str:
     )
 
 
-def diagnose_answer(question: str, toolbox: Toolbox, framework: Framework) -> Draft:
-    """The diagnosis of the story in `question` (see the module docstring)."""
-    story = toolbox.call("read_story", text=question[:8000])
-    signals: StorySignals = story.data
-    reasons = top_reasons(signals, framework)
-    if not reasons:
-        return _no_clear_reason(question, toolbox, framework, signals)
+def chosen_reasons(signals: StorySignals, framework: Framework) -> list[StallReasonFinding]:
+    """The reasons to name: the learned-and-cue decision when the learned reader took part, else the cue
+    reader's `top_reasons`."""
+    if not signals.learned:
+        return top_reasons(signals, framework)
+    by_id = {f.id: f for f in signals.stall_reasons}
+    return [by_id[rid] for rid in signals.named if rid in by_id]
+
+
+def reason_records(
+    reasons: list[StallReasonFinding], signals: StorySignals, framework: Framework
+) -> list[dict[str, Any]]:
+    """The `reasons` of `keysmith ask --json`: id, strength and the user's own clauses as evidence."""
+    records = []
+    for finding in reasons:
+        evidence = list(finding.clauses) or _quotes(finding, signals, framework)
+        records.append(
+            {"id": finding.id, "strength": round(finding.strength, 3) + 0.0, "evidence": evidence[:3]}
+        )
+    return records
+
+
+def diagnosis_sections(
+    reasons: list[StallReasonFinding],
+    signals: StorySignals,
+    toolbox: Toolbox,
+    story: str,
+    *,
+    confirm: bool = True,
+) -> list[str]:
+    """The body of a diagnosis: what is likely happening, questions that would confirm it, next moves."""
+    framework = toolbox.framework
     count = frames.count_word(len(reasons))
     total = frames.count_word(len(framework.stall_reasons))
     clearer = len(reasons) > 1 and reasons[0].strength > reasons[1].strength
@@ -179,19 +218,88 @@ def diagnose_answer(question: str, toolbox: Toolbox, framework: Framework) -> Dr
     sections = [
         "**What is likely happening**",
         intro,
-        "\n".join(_reason_lines(reasons, signals, toolbox, question)),
-        "**Questions that would confirm it**",
-        "\n".join(_questions(reasons, framework)),
-        "**Next moves**",
-        "\n".join(_next_moves(signals, reasons, toolbox)),
-        frames.ASSESS_NEXT,
+        "\n".join(_reason_lines(reasons, signals, toolbox, story)),
     ]
+    if confirm:
+        sections += ["**Questions that would confirm it**", "\n".join(_questions(reasons, framework))]
+    sections += ["**Next moves**", "\n".join(_next_moves(signals, reasons, toolbox)), frames.ASSESS_NEXT]
+    return sections
+
+
+def diagnose_answer(question: str, toolbox: Toolbox, framework: Framework) -> Draft:
+    """The diagnosis of the story in `question` (see the module docstring); when the reading is unsure and
+    the learned reader took part, the first question of the interview instead of the confirm list."""
+    story = toolbox.call("read_story", text=question[:8000])
+    signals: StorySignals = story.data
+    reasons = chosen_reasons(signals, framework)
+    state = None
+    if signals.learned and signals.policy is not None:
+        order = [r.id for r in framework.stall_reasons]
+        state = interview.start(signals, framework.questions, order, signals.policy)
+    if state is not None and state.pending is not None:
+        return interview_draft(reasons, signals, toolbox, question, state)
+    if not reasons:
+        return _no_clear_reason(question, toolbox, framework, signals)
     top = framework.stall_reason(reasons[0].id)
     follow_ups = [f"What is the {top.name}?", "Start the self-assessment"]
     suggested = _archetypes(signals, reasons, framework)
     if suggested:
         follow_ups.insert(1, f"What is the {suggested[0].name} archetype?")
-    return Draft("\n\n".join(sections), follow_ups=follow_ups)
+    text = "\n\n".join(diagnosis_sections(reasons, signals, toolbox, question))
+    return Draft(text, follow_ups=follow_ups, reasons=reason_records(reasons, signals, framework))
+
+
+def diagnosis_extras(
+    signals: StorySignals, framework: Framework
+) -> tuple[list[dict[str, Any]], interview.InterviewState | None]:
+    """For an answer written by a model: the decided reasons' records and an interview to start, if the
+    reading is unsure. The choice of question and the diagnosis stay here, in deterministic code."""
+    reasons = chosen_reasons(signals, framework)
+    state = None
+    if signals.learned and signals.policy is not None:
+        order = [r.id for r in framework.stall_reasons]
+        state = interview.start(signals, framework.questions, order, signals.policy)
+    return reason_records(reasons, signals, framework), state
+
+
+def question_block(state: interview.InterviewState, framework: Framework) -> tuple[str, dict[str, Any]]:
+    """The pending question as Markdown and as the `question` JSON."""
+    pending = next(q for q in framework.questions if q.id == state.pending)
+    number = len(state.replies) + 1
+    labels = frames.join_words([o.label for o in pending.options], "or")
+    most = frames.count_word(interview.MAX_QUESTIONS)
+    text = (
+        f"**A quick question to narrow it down ({ordinal_word(number)} of up to {most})**"
+        f"\n\n{pending.text}\n\nReply {labels}, or skip to get the best reading now."
+    )
+    return text, pending.to_dict()
+
+
+def interview_draft(
+    reasons: list[StallReasonFinding],
+    signals: StorySignals,
+    toolbox: Toolbox,
+    story: str,
+    state: interview.InterviewState,
+) -> Draft:
+    """An unsure reading: the likeliest reason so far (if any), then the interview's first question."""
+    framework = toolbox.framework
+    total = frames.count_word(len(framework.stall_reasons))
+    if reasons:
+        lines = "\n".join(_reason_lines(reasons, signals, toolbox, story))
+        lead = (
+            f"{_pilot_line(toolbox)} From what you describe, the likeliest of the {total} stall reasons the "
+            f"framework names, so far:\n\n{lines}"
+        )
+    else:
+        lead = (
+            f"{_pilot_line(toolbox)} Your description does not yet point clearly to one of the {total} stall "
+            "reasons the framework names."
+        )
+    block, question = question_block(state, framework)
+    text = "\n\n".join(["**What is likely happening**", lead, block])
+    records = reason_records(reasons, signals, framework)
+    return Draft(text, follow_ups=[], reasons=records, question=question, interview=state.to_dict())
 
 
 def _no_clear_reason(question: str, toolbox: Toolbox, framework: Framework, signals: StorySignals) -> Draft:

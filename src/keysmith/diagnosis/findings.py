@@ -28,6 +28,7 @@ class StallReasonFinding:
     evidence: tuple[str, ...]
     coverage: float | None = None
     omitted: tuple[str, ...] = ()
+    clauses: tuple[str, ...] = ()  # the user's own clauses that signal it (story readings only)
 
     @property
     def level(self) -> str:
@@ -49,6 +50,7 @@ class StallReasonFinding:
             "coverage": None if self.coverage is None else round(self.coverage, STRENGTH_DIGITS) + 0.0,
             "evidence": list(self.evidence),
             "omitted": list(self.omitted),
+            "clauses": list(self.clauses),
         }
 
 
@@ -113,10 +115,21 @@ class StorySignals:
     archetypes: tuple[ArchetypeSuggestion, ...]
     denied: tuple[str, ...]
     topic_terms: tuple[str, ...]
+    # The decision (see `diagnosis.fusion.decide`): reasons worth naming, whether to interview, and the
+    # reasons an interview would separate. `learned` says whether the learned reader took part.
+    named: tuple[str, ...] = ()
+    unsure: bool = False
+    candidates: tuple[str, ...] = ()
+    learned: bool = False
+    policy: Any = None  # the FusionPolicy that decided (diagnosis.fusion); not part of to_dict()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "on_topic": self.on_topic,
+            "named": list(self.named),
+            "unsure": self.unsure,
+            "candidates": list(self.candidates),
+            "learned": self.learned,
             "variables": [v.to_dict() for v in self.variables],
             "stall_reasons": [f.to_dict() for f in self.stall_reasons],
             "archetypes": [a.to_dict() for a in self.archetypes],

@@ -23,12 +23,15 @@ Cues the story denies ("data is not a problem") count for nothing and are listed
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from functools import lru_cache
 
 from keysmith.diagnosis.findings import ArchetypeSuggestion, StallReasonFinding, StorySignals, VariableSignal
+from keysmith.diagnosis.fusion import FusionPolicy, LearnedReading, decide, fuse
 from keysmith.framework import CONTEXT_MARK, CueContext, Framework
-from keysmith.text.matching import Clause, Cue, Match, clauses, find, find_all
+from keysmith.text.matching import Clause, Cue, Match, clauses, find, find_all, normalize
+from keysmith.text.segments import segments
 
 DIRECT_WEIGHT = 1.0
 VARIABLE_WEIGHT = 0.5
@@ -92,8 +95,48 @@ def _terms(terms: Sequence[str], text_clauses: Sequence[Clause]) -> list[str]:
     return [t for t in terms if any(find(_compiled((t,))[0], c) for c in text_clauses)]
 
 
-def read_story(text: str, framework: Framework) -> StorySignals:
-    """Read `text` (any string; never raises on content) against the framework's cue lexicon."""
+def read_story(text: str, framework: Framework, learned: LearnedReading | None = None) -> StorySignals:
+    """Read `text` (any string; never raises on content) against the framework's cue lexicon, fused with
+    the learned reader's signals when given (see `diagnosis.fusion`), and decide what to name."""
+    cue_only = _read_cues(text, framework)
+    if learned is None:
+        decision = decide(cue_only.stall_reasons, FusionPolicy())
+        return replace(cue_only, named=decision.named, unsure=decision.unsure, candidates=decision.candidates)
+    policy = learned.policy
+    on_topic = cue_only.on_topic or learned.top_probability() >= policy.story_floor
+    if not on_topic:
+        return replace(cue_only, learned=True)
+    ids = [r.id for r in framework.stall_reasons]
+    names = {r.id: r.name for r in framework.stall_reasons}
+    cue_findings = _rank_reasons(framework, *_affirmed(text, framework), text)
+    fused = fuse(cue_findings, learned, ids, names)
+    decision = decide(fused, policy)
+    return replace(
+        cue_only,
+        on_topic=True,
+        stall_reasons=fused,
+        named=decision.named,
+        unsure=decision.unsure,
+        candidates=decision.candidates,
+        learned=True,
+        policy=policy,
+    )
+
+
+def _affirmed(text: str, framework: Framework) -> tuple[dict[str, list[Match]], dict[str, list[Match]]]:
+    """The affirmed (not denied) cue matches per variable and per stall reason."""
+    text_clauses = clauses(text[:MAX_STORY_CHARS])
+    contexts = tuple(sorted(framework.cue_contexts.items()))
+    variable_hits = _read(framework.variable_cues, text_clauses, contexts)
+    reason_hits = _read(framework.stall_reason_cues, text_clauses, contexts)
+    return (
+        {k: [m for m in ms if not m.negated] for k, ms in variable_hits.items()},
+        {k: [m for m in ms if not m.negated] for k, ms in reason_hits.items()},
+    )
+
+
+def _read_cues(text: str, framework: Framework) -> StorySignals:
+    """The cue reader alone (see the module docstring)."""
     text_clauses = clauses(text[:MAX_STORY_CHARS])
     contexts = tuple(sorted(framework.cue_contexts.items()))
     variable_hits = _read(framework.variable_cues, text_clauses, contexts)
@@ -117,7 +160,7 @@ def read_story(text: str, framework: Framework) -> StorySignals:
     return StorySignals(
         on_topic=on_topic,
         variables=variables,
-        stall_reasons=_rank_reasons(framework, affirmed_vars, affirmed_reasons) if on_topic else (),
+        stall_reasons=_rank_reasons(framework, affirmed_vars, affirmed_reasons, text) if on_topic else (),
         archetypes=_archetypes(framework, affirmed_vars, affirmed_reasons) if on_topic else (),
         denied=tuple(denied),
         topic_terms=tuple(ai + rollout),
@@ -130,9 +173,25 @@ def _on_topic(matches: Sequence[Match], ai: bool, rollout: bool) -> bool:
     return (bool(matches) and (ai or rollout)) or (ai and rollout)
 
 
+def _clause_finder(text: str) -> Callable[[Sequence[Match]], tuple[str, ...]]:
+    """Maps cue matches to the user's clauses (`text.segments`) that hold them, in story order."""
+    pieces = segments(text[:MAX_STORY_CHARS])
+    folded = [f" {normalize(p).replace('|', ' ')} " for p in pieces]
+
+    def find_clauses(matches: Sequence[Match]) -> tuple[str, ...]:
+        hits = {i for m in matches for i, f in enumerate(folded) if f" {m.text} " in f}
+        return tuple(pieces[i] for i in sorted(hits))
+
+    return find_clauses
+
+
 def _rank_reasons(
-    framework: Framework, variable_hits: Mapping[str, list[Match]], reason_hits: Mapping[str, list[Match]]
+    framework: Framework,
+    variable_hits: Mapping[str, list[Match]],
+    reason_hits: Mapping[str, list[Match]],
+    text: str,
 ) -> tuple[StallReasonFinding, ...]:
+    find_clauses = _clause_finder(text)
     findings: list[tuple[float, int, StallReasonFinding]] = []
     for order, reason in enumerate(framework.stall_reasons):
         direct = reason_hits.get(reason.id, [])
@@ -147,7 +206,11 @@ def _rank_reasons(
                 name = framework.variable(vid).name.lower()
                 evidence.append(f"weak {name}, one of this reason's signal variables: {quoted}")
         if score > 0:
-            finding = StallReasonFinding(reason.id, reason.name, score / (score + 1), tuple(evidence))
+            matched = [*direct, *(m for v in reason.signal_variables for m in variable_hits.get(v, []))]
+            strength = score / (score + 1)
+            finding = StallReasonFinding(
+                reason.id, reason.name, strength, tuple(evidence), clauses=find_clauses(matched)
+            )
             findings.append((score, order, finding))
     findings.sort(key=lambda item: (-round(item[0], 9), item[1]))
     return tuple(f for _, _, f in findings)

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from keysmith.errors import FrameworkError
+from keysmith.framework.interview_bank import load_question_bank
 from keysmith.framework.model import (
     Archetype,
     BridgeStep,
@@ -59,7 +60,10 @@ def load_framework(directory: Path) -> Framework:
     variable_cues, stall_cues, contexts = _load_signals(
         directory / "signals.yaml", known, tuple(stall_reasons)
     )
+    bank_file = directory / "interview.yaml"
+    questions = load_question_bank(bank_file, known, tuple(stall_reasons)) if bank_file.is_file() else ()
     return Framework(
+        questions=questions,
         variables=variables,
         profiles=MappingProxyType(profiles),
         stall_reasons=tuple(stall_reasons.values()),

@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from keysmith.errors import FrameworkError
+from keysmith.framework.interview_bank import Question
 
 _EMPTY: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 _T = TypeVar("_T")
@@ -107,6 +108,8 @@ class Framework:
     variable_cues: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: _EMPTY)
     stall_reason_cues: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: _EMPTY)
     cue_contexts: Mapping[str, CueContext] = field(default_factory=lambda: MappingProxyType({}))
+    # The diagnosis interview's questions (interview.yaml); empty when the file is absent.
+    questions: tuple[Question, ...] = ()
 
     @property
     def variable_ids(self) -> tuple[str, ...]:

@@ -254,11 +254,14 @@ class Store:
         incomplete: bool = False,
         notice: str = "",
         follow_ups: list[str] | None = None,
+        diagnosis: dict[str, Any] | None = None,
     ) -> Message:
         """Append a message to a session (and mark the session as just active).
 
         `notice` and `follow_ups` are what the UI shows with an answer; they are stored so a refresh or a
-        restart shows the same page.
+        restart shows the same page. `diagnosis` holds a story answer's reasons, its pending interview
+        question, the interview state and the story it is about (`{"reasons", "question", "interview",
+        "story"}`), so the interview resumes from the CLI or after a restart.
         """
         now = self._clock.now()
         row = MessageRow(id=_new_id(), workspace_id=workspace_id, session_id=session_id)
@@ -268,7 +271,12 @@ class Store:
         row.mode, row.incomplete, row.created = clean_text(mode, "mode", max_chars=200), bool(incomplete), now
         questions = [clean_text(q, "follow_ups") for q in follow_ups or []]
         notice_text = clean_text(notice, "notice")
-        row.extras = {"notice": notice_text, "follow_ups": questions} if notice_text or questions else None
+        extras: dict[str, Any] = (
+            {"notice": notice_text, "follow_ups": questions} if notice_text or questions else {}
+        )
+        if diagnosis:
+            extras["diagnosis"] = clean_json(diagnosis, "diagnosis")
+        row.extras = extras or None
         with self._tx() as db:
             self._owned(db, SessionRow, workspace_id, session_id).updated = now
             db.add(row)

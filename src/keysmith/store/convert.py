@@ -41,6 +41,7 @@ def to_message(row: MessageRow) -> Message:
         created=row.created,
         notice=str(extras.get("notice") or ""),
         follow_ups=tuple(str(q) for q in extras.get("follow_ups") or ()),
+        diagnosis=extras["diagnosis"] if isinstance(extras.get("diagnosis"), dict) else None,
     )
 
 

@@ -64,6 +64,7 @@ class Message:
     created: datetime
     notice: str = ""
     follow_ups: tuple[str, ...] = ()
+    diagnosis: dict[str, Any] | None = None  # see Store.add_message
 
 
 @dataclass(frozen=True)

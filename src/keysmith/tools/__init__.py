@@ -23,9 +23,11 @@ from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, ValidationError
 
 from keysmith.assessment import AssessmentState
+from keysmith.diagnosis import StorySignals
 from keysmith.errors import AssessmentError, FrameworkError, ScoringInputError
 from keysmith.framework import Framework
 from keysmith.ingest.chunking import KINDS
+from keysmith.reader import LearnedReader
 from keysmith.retrieval import Passage, Retriever
 from keysmith.tools import args as tool_args
 from keysmith.tools.impl import ToolImpl, ToolResult
@@ -115,9 +117,10 @@ class Toolbox:
     workspace_id: str | None = None
     calls: list[ToolCall] = field(default_factory=list)
     passages: dict[int, Passage] = field(default_factory=dict)
+    reader: LearnedReader | None = None  # None: the shipped learned reader (keysmith.reader)
 
     def __post_init__(self) -> None:
-        self._impl = ToolImpl(self.framework, self.retriever, self._number, self.workspace_id)
+        self._impl = ToolImpl(self.framework, self.retriever, self._number, self.workspace_id, self.reader)
         self._impl.assessment_state = self.assessment_state
         self._specs = {spec.name: spec for spec in self._build_specs()}
 
@@ -203,6 +206,11 @@ class Toolbox:
     def allowed_number_sources(self) -> list[str]:
         """Texts an answer's numbers may come from: successful tool outputs and every passage handed out."""
         return [c.output for c in self.calls if c.ok] + [p.text for p in self.passages.values()]
+
+    @property
+    def story(self) -> StorySignals | None:
+        """The last story reading of the turn (from `read_story`), or None if no story was read."""
+        return self._impl.story
 
     def call_summaries(self) -> list[dict[str, Any]]:
         """`calls` as listed in `Answer.tool_calls`."""

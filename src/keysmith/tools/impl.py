@@ -17,9 +17,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from keysmith import assessment, diagnosis, scoring
+from keysmith import assessment, diagnosis, reader, scoring
 from keysmith.errors import AssessmentError, ScoringInputError
 from keysmith.framework import Archetype, Framework
+from keysmith.reader import LearnedReader
 from keysmith.retrieval import Passage, Retriever
 
 NOT_COVERED = "The framework text Keysmith holds does not cover this."
@@ -73,12 +74,15 @@ class ToolImpl:
         retriever: Retriever,
         number: Callable[[Passage], int],
         workspace_id: str | None,
+        reader: LearnedReader | None = None,
     ) -> None:
         self.framework = framework
         self.retriever = retriever
         self.number = number
         self.workspace_id = workspace_id
+        self.reader = reader
         self.assessment_state: assessment.AssessmentState | None = None
+        self.story: diagnosis.StorySignals | None = None  # the turn's last story reading
 
     # --- retrieval -------------------------------------------------------------------------------------
 
@@ -165,7 +169,9 @@ class ToolImpl:
         return ToolResult(text, data={"archetype": None, "markers": markers})
 
     def read_story(self, text: str) -> ToolResult:
-        signals = diagnosis.read_story(text, self.framework)
+        # Both readers, fused and decided (keysmith.reader); the reading is kept for the turn's answer.
+        signals = reader.read(text, self.framework, self.reader)
+        self.story = signals
         return ToolResult(to_json(signals.to_dict()), data=signals)
 
     # --- scoring -----------------------------------------------------------------------------------------
