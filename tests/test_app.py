@@ -358,12 +358,17 @@ def test_a_stream_cut_keeps_the_partial_answer_marked_incomplete_and_retry_works
     assert after[2].content == "Here is the full answer." and not after[2].incomplete
 
 
-def test_keysmith_app_serves_app_py_on_localhost(capsys: pytest.CaptureFixture[str]) -> None:
+def test_keysmith_app_serves_the_packaged_script_on_localhost(capsys: pytest.CaptureFixture[str]) -> None:
+    import keysmith.ui
     from keysmith.cli import main
     from keysmith.cli.app_cmd import command
 
     argv = command("127.0.0.1", 8501)
-    assert argv[1:4] == ["-m", "streamlit", "run"] and argv[4] == APP
+    packaged = Path(keysmith.ui.__file__).resolve().parent / "streamlit_app.py"  # shipped in the wheel
+    assert argv[1:4] == ["-m", "streamlit", "run"] and argv[4] == str(packaged)
+    for script in (packaged, Path(APP)):  # the checkout's app.py runs the same app
+        text = script.read_text(encoding="utf-8")
+        assert "from keysmith.ui.main import main" in text and text.rstrip().endswith("main()"), script
     assert argv[argv.index("--server.address") + 1] == "127.0.0.1"
     assert argv[argv.index("--server.port") + 1] == "8501"
     assert main(["app", "--port", "70000"]) == 2

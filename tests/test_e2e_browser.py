@@ -2,7 +2,9 @@
 
 Offline (KEYSMITH_MODEL=offline), with its own data dir: ask a question and see a cited answer, take the
 self-assessment with the buttons, see the chart, download the PDF report; as a coach create a client, add
-a note, draft, approve and download the advice. Screenshots of each mode go to `test-artifacts/`. Without
+a note, draft, approve and download the advice; tell a story whose reading is unsure and answer the
+diagnosis interview with its quick-reply buttons at 1400 px and on a 390 px phone, then start the
+self-assessment with the replies carried over. Screenshots of each step go to `test-artifacts/`. Without
 /usr/bin/chromium the test skips and says what to install — unless KEYSMITH_REQUIRE_BROWSER=1 (set by
 .ci/run), where a missing browser is a failure.
 """
@@ -32,6 +34,14 @@ CHROMIUM_ARGS = [
 ]
 
 pytestmark = pytest.mark.browser
+
+# A story whose offline reading is unsure: the diagnosis asks about governance first (test_app_interview.py).
+STORY = (
+    "Our legal team loved the contract-review AI in the pilot. When we tried to roll it out, procurement, "
+    "compliance and IT each said someone else had to approve it and nobody owns it, and it has sat in limbo "
+    "for four months."
+)
+QUICK_REPLIES = ("Yes", "Partly", "No", "Not sure", "Skip — give me the best reading")
 
 
 def _require_browser() -> None:
@@ -148,4 +158,61 @@ def test_manager_and_coach_in_a_real_browser(app_url: str, tmp_path: Path) -> No
         memo = tmp_path / "advice.pdf"
         info.value.save_as(memo)
         assert memo.read_bytes().startswith(b"%PDF")
+        browser.close()
+
+
+def _interview(page: Any, name: str) -> None:
+    """Tell the story, answer the interview with the quick-reply buttons ("No", then "Yes" to any further
+    question) until the diagnosis says what decided it; screenshots `<name>-question` and `<name>-decided`."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("heading", name="Diagnose my pilot").wait_for()
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(STORY)
+    box.press("Enter")
+    _idle(page)
+    page.get_by_text("A quick question to narrow it down (first of up to three)").wait_for()
+    for label in QUICK_REPLIES:
+        expect(page.get_by_role("button", name=label, exact=True)).to_be_visible()
+    _shot(page, f"{name}-question")
+    reply = "No"
+    for _ in range(3):  # at most three questions
+        page.get_by_role("button", name=reply, exact=True).click()
+        _idle(page)
+        reply = "Yes"
+        if not page.get_by_role("button", name=reply, exact=True).count():
+            break
+    page.get_by_text("What decided it").wait_for()
+    expect(page.get_by_text('You answered "No" to: Since the pilot').first).to_be_visible()
+    expect(page.get_by_text("Governance Vacuum.").first).to_be_visible()
+    expect(page.get_by_role("button", name=QUICK_REPLIES[-1], exact=True)).to_have_count(0)
+    _shot(page, f"{name}-decided")
+
+
+def test_the_interview_with_quick_replies_on_a_wide_screen_and_a_phone(app_url: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = _launch(playwright)
+        phone = browser.new_page(viewport={"width": 390, "height": 844})
+        phone.set_default_timeout(90_000)
+        phone.goto(app_url)
+        _interview(phone, "interview-mobile")
+
+        wide = browser.new_page(viewport={"width": 1400, "height": 1000})
+        wide.set_default_timeout(90_000)
+        wide.goto(app_url)
+        _interview(wide, "interview")
+        wide.reload()  # the conversation comes back from the URL and the store, the question answered
+        wide.get_by_text("What decided it").wait_for()
+        _idle(wide)
+        expect(wide.get_by_role("button", name=QUICK_REPLIES[-1], exact=True)).to_have_count(0)
+
+        # The suggested follow-up opens the self-assessment with the interview's reply already answered.
+        wide.get_by_role("button", name="Start the self-assessment", exact=True).click()
+        wide.get_by_role("heading", name="Self-assessment").wait_for()
+        _idle(wide)
+        expect(wide.get_by_text("from your replies in the diagnosis chat")).to_contain_text("Governance (2)")
+        expect(wide.get_by_text("Question 1 of 8")).to_be_visible()
+        _shot(wide, "interview-assessment")
         browser.close()

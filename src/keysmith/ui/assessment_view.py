@@ -7,10 +7,16 @@ restart resumes at the same question; the finished report is saved with it.
 Own words go to the offline parser first. Only when it cannot read them and a language model is live does
 the model read them (`keysmith.extraction`); its reading is shown back ("I read that as 2 (weak) because you
 said …") and recorded only when the user confirms it; "Change" puts their words back in the box.
+
+An assessment started from the chat (`start_prefilled`) begins with the readings the diagnosis interview
+recorded already answered, each with a note saying so (`chat_note`); the page says in one line which
+answers came from the chat, for as long as they are unchanged.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +26,7 @@ from keysmith import assessment as machine
 from keysmith.assessment import AssessmentState, Question
 from keysmith.diagnosis import full_report
 from keysmith.extraction import Extraction, extract_answer, reading_text
+from keysmith.text.numbers import count_word
 from keysmith.ui import report_downloads, scorecard, sessions
 from keysmith.ui.state import Resources
 
@@ -40,6 +47,9 @@ BUTTONS: tuple[tuple[str, Any], ...] = (
 def render_page(res: Resources) -> None:
     """The current question, or the score card when every question is answered and none is open."""
     current = load(res)
+    line = chat_line(current)
+    if line:
+        st.info(line, icon=":material/forum:")
     _flash()
     question = machine.current_question(current)
     if question is None:
@@ -63,13 +73,57 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def save(res: Resources, new: AssessmentState) -> None:
+def save(res: Resources, new: AssessmentState, title: str = "Assessment") -> None:
     """Persist `new` (creating the session on the first answer); a complete one is saved with its report."""
     ws_id = sessions.workspace(res).id
-    session_id = sessions.ensure(res, STORE_MODE, title=f"Assessment {_now():%Y-%m-%d %H:%M}")
+    session_id = sessions.ensure(res, STORE_MODE, title=f"{title} {_now():%Y-%m-%d %H:%M}")
     report = full_report(machine.answers(new), res.framework) if machine.is_complete(new) else None
     res.store.save_assessment(ws_id, session_id, new.to_dict(), report, model_used=res.assistant.mode)
     st.session_state.pop(_DRAFT, None)
+
+
+_CHAT_NOTE = "From the diagnosis chat"
+_CHAT_VALUE = re.compile(r"\(recorded as ([1-5]) of 5\)$")
+
+
+def chat_note(label: str, question: str, value: int) -> str:
+    """The note kept with an answer the diagnosis interview recorded (the page reads it back)."""
+    return f'{_CHAT_NOTE}: you answered "{label}" to "{question}" (recorded as {value} of 5)'
+
+
+def start_prefilled(res: Resources, prefilled: Mapping[str, tuple[int, str]]) -> None:
+    """Open a new assessment with `prefilled` (variable -> (1..5, note)) already answered, at the first
+    question not answered yet. Saved at once when anything is prefilled; otherwise a fresh, unsaved one."""
+    ws_id = sessions.workspace(res).id
+    sessions.select(STORE_MODE, None, ws_id)
+    for key in (_DRAFT, _PENDING, _FLASH):
+        st.session_state.pop(key, None)
+    new = machine.start(res.framework, now=_now())
+    for variable_id in new.order:  # in question order, so the current question is the first one left
+        if variable_id in prefilled:
+            value, note = prefilled[variable_id]
+            new = machine.answer(new, variable_id, value, note=note, now=_now()).state
+    if new.recorded:
+        save(res, new, title="Assessment from the chat")
+    else:
+        st.session_state[_DRAFT] = new
+
+
+def chat_line(current: AssessmentState) -> str | None:
+    """One line naming the answers that came from the diagnosis chat (and still stand), or None."""
+    names = []
+    for variable_id in current.order:
+        note = current.notes.get(variable_id, "")
+        found = _CHAT_VALUE.search(note) if note.startswith(_CHAT_NOTE) else None
+        if found and current.recorded.get(variable_id) == int(found.group(1)):
+            names.append(f"{current.framework.variable(variable_id).name} ({found.group(1)})")
+    if not names:
+        return None
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    count = count_word(len(names)).capitalize()
+    which = "answer comes" if len(names) == 1 else "answers come"
+    again = "it is" if len(names) == 1 else "they are"
+    return f"{count} {which} from your replies in the diagnosis chat, so {again} not asked again: {listed}."
 
 
 def _flash() -> None:

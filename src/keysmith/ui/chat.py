@@ -5,6 +5,11 @@ provider failure never loses it. The answer streams into the page (tool steps in
 then is stored with its citations and mode; an answer cut off mid-stream is stored marked incomplete and
 offered a Retry. The one-line notice and the follow-up questions are stored with the answer, so a refresh
 or a restart shows the same page.
+
+When the reading of a story is unsure, the answer ends with a quick question (`ui/interview.py`): its
+options are buttons under it, and typed words ("no", "partly", "not sure", "skip") answer it too. A reply
+is recorded as a user message and answered by `Assistant.reply` from the state saved with the question.
+"Start the self-assessment" opens a new self-assessment with the interview's readings already answered.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from keysmith.errors import KeysmithError
 from keysmith.guards.sanitize import clean_markdown
 from keysmith.limits import check_question
 from keysmith.store.records import Message
-from keysmith.ui import feedback, render, sessions, state
+from keysmith.ui import feedback, interview, render, sessions, state
 from keysmith.ui.state import Resources
 
 STORE_MODE = "diagnose"
@@ -38,14 +43,35 @@ def render_page(res: Resources) -> None:
     if not messages:
         _welcome()
     rated = feedback.given(res, ws.id) if messages else {}
+    waiting = interview.pending(messages)
     for index, message in enumerate(messages):
-        _show_message(res, message, messages[:index], rated, is_last=index == len(messages) - 1)
-    typed = st.chat_input("Describe your pilot and where the rollout is stuck…")
+        last = index == len(messages) - 1
+        _show_message(res, message, messages[:index], rated, last, waiting if last else None)
+    typed = st.chat_input(interview.placeholder(waiting), key="chat-box")
     pending = st.session_state.pop(state.PENDING_QUESTION, None)
     if typed:
-        _ask(res, typed, retry=False)
+        _take(res, typed, messages, waiting, retry=False)
+    elif isinstance(pending, dict) and pending.get("reply") is not None:
+        # A quick-reply button; one for a question already answered (another tab, a double click) is dropped.
+        if waiting is not None and pending.get("message") == waiting.message_id:
+            _reply(res, waiting, str(pending["reply"]), str(pending["text"]))
     elif isinstance(pending, dict):
-        _ask(res, str(pending["text"]), retry=bool(pending.get("retry")))
+        _take(res, str(pending["text"]), messages, waiting, retry=bool(pending.get("retry")))
+
+
+def _take(
+    res: Resources, text: str, messages: list[Message], waiting: interview.Pending | None, retry: bool
+) -> None:
+    """What the user sent: a request to start the self-assessment, a reply to the waiting question, or a
+    new question."""
+    if not retry and interview.starts_assessment(text):
+        _start_assessment(res, messages)
+        return
+    option = interview.typed_option(text, waiting) if waiting is not None and not retry else None
+    if waiting is not None and option is not None:
+        _reply(res, waiting, option, text.strip())
+    else:
+        _ask(res, text, retry=retry)
 
 
 def _welcome() -> None:
@@ -62,10 +88,21 @@ def queue(text: str, retry: bool = False) -> None:
     st.session_state[state.PENDING_QUESTION] = {"text": text, "retry": retry}
 
 
+def queue_reply(message_id: str, option_id: str, label: str) -> None:
+    """Answer the question message `message_id` asks with `option_id` on the next run (the quick replies)."""
+    st.session_state[state.PENDING_QUESTION] = {"text": label, "reply": option_id, "message": message_id}
+
+
 def _show_message(
-    res: Resources, message: Message, before: list[Message], rated: dict[str, str], is_last: bool
+    res: Resources,
+    message: Message,
+    before: list[Message],
+    rated: dict[str, str],
+    is_last: bool,
+    waiting: interview.Pending | None = None,
 ) -> None:
-    """One stored message; the last assistant message also gets its follow-up buttons."""
+    """One stored message; the last assistant message also gets its quick replies (a question waiting for
+    a reply) or its follow-up buttons."""
     with st.chat_message(message.role):
         if message.role == "user":
             st.text(message.content)  # the user's own words, verbatim, never rendered as Markdown
@@ -75,6 +112,8 @@ def _show_message(
         if notice:
             (st.warning if fell_back or message.incomplete else st.info)(notice)
         show_answer(message.content, message.citations, message.tool_calls)
+        if waiting is not None and waiting.message_id == message.id:
+            interview.quick_replies(waiting, queue_reply)
         if message.incomplete:
             st.warning("This answer stopped before it finished; what arrived is shown above.")
         if message.incomplete or fell_back:
@@ -133,11 +172,51 @@ def _ask(res: Resources, raw: str, retry: bool) -> None:
         history_for_model = history[:-1] if history and history[-1][0] == "user" else history
     with st.chat_message("assistant"):
         answer, partial = _stream(res, question, history_for_model, ws_id)
-    _save(res, ws_id, session_id, answer, partial)
+    _save(res, ws_id, session_id, answer, partial, story=question)
     st.rerun()
 
 
-def _save(res: Resources, ws_id: str, session_id: str, answer: Answer | None, partial: str) -> None:
+def _reply(res: Resources, waiting: interview.Pending, option_id: str, said: str) -> None:
+    """Answer the waiting question with `option_id` (or `skip`): the reply is stored as the user's message
+    (the button's label, or their own words) with the next question or the final diagnosis. Both are
+    stored only once the answer exists, so a failure leaves the question waiting, its buttons still there."""
+    try:
+        res.limiter.check(state.tab_id())
+    except KeysmithError as exc:
+        st.error(str(exc))
+        return
+    ws_id = sessions.workspace(res).id
+    session_id = sessions.current(res, STORE_MODE)
+    if session_id is None:  # the conversation was deleted in another tab
+        return
+    with st.chat_message("user"):
+        st.text(said)
+    with st.chat_message("assistant"), st.spinner("Reading your reply…"):
+        try:
+            answer = res.assistant.reply(waiting.story, waiting.state, option_id, workspace_id=ws_id)
+        except KeysmithError as exc:  # a state that cannot resume, the index gone: plain words, no traceback
+            st.error(f"Keysmith could not take that reply: {exc}")
+            return
+    res.store.add_message(ws_id, session_id, "user", said)
+    _save(res, ws_id, session_id, answer, "", story=waiting.story)
+    st.rerun()
+
+
+def _start_assessment(res: Resources, messages: list[Message]) -> None:
+    """A new self-assessment with the readings this conversation's interview recorded already answered,
+    then the Self-assessment mode (the mode switch happens at the top of the next run)."""
+    from keysmith.ui import assessment_view  # the assessment's libraries load only when it is opened
+
+    found = interview.recorded(messages, res.framework)
+    notes = {v: assessment_view.chat_note(r.label, r.question, r.value) for v, r in found.items()}
+    assessment_view.start_prefilled(res, {v: (r.value, notes[v]) for v, r in found.items()})
+    st.session_state[state.SWITCH_MODE] = state.MODES[1]
+    st.rerun()
+
+
+def _save(
+    res: Resources, ws_id: str, session_id: str, answer: Answer | None, partial: str, story: str = ""
+) -> None:
     if answer is None:
         reason = st.session_state.pop(_STREAM_ERROR, None)  # e.g. the vector store went away
         res.store.add_message(
@@ -152,6 +231,14 @@ def _save(res: Resources, ws_id: str, session_id: str, answer: Answer | None, pa
         return
     data = answer.to_dict()
     calls = [{"name": c.get("name", "?"), "ok": bool(c.get("ok", True))} for c in data["tool_calls"]]
+    diagnosis = None
+    if answer.reasons or answer.question or answer.interview:  # kept so a reply can resume the interview
+        diagnosis = {
+            "reasons": data["reasons"],
+            "question": answer.question,
+            "interview": answer.interview,
+            "story": story,
+        }
     res.store.add_message(
         ws_id,
         session_id,
@@ -163,6 +250,7 @@ def _save(res: Resources, ws_id: str, session_id: str, answer: Answer | None, pa
         incomplete=answer.incomplete,
         notice=answer.notice or "",
         follow_ups=list(answer.follow_ups),
+        diagnosis=diagnosis,
     )
 
 

@@ -24,6 +24,9 @@ _OFFLINE_HINT = (
 def main() -> None:
     """Render the app for one rerun."""
     st.set_page_config(page_title="Keysmith", page_icon=":material/key:", layout="wide")
+    switch = st.session_state.pop(state.SWITCH_MODE, None)  # e.g. the chat's "Start the self-assessment"
+    if switch in state.MODES:
+        st.session_state[state.MODE] = switch
     with st.sidebar:
         st.title("Keysmith")
         st.caption("Your AI pilot worked. The rollout stalled. Why?")

@@ -31,6 +31,7 @@ WORKSPACE_ID = "workspace_id"
 ASSESSMENT = "assessment"
 ASSESSMENT_ID = "assessment_id"
 PENDING_QUESTION = "pending_question"
+SWITCH_MODE = "switch_mode"  # a mode to open at the top of the next run (before the mode radio exists)
 TAB_ID = "tab_id"
 
 MODES = ("Diagnose my pilot", "Self-assessment", "Coach")
