@@ -9,10 +9,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_support import offline_app_env
 from openai_server import ScriptedOpenAIServer
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+# Stories about a rollout no one will sign off, told with more or less certainty. Whether a story's reading
+# is unsure enough for the diagnosis to interview depends on the reader's calibration
+# (reader/calibration.json, tuned by other work), so the interview tests take the first that interviews.
+INTERVIEW_STORIES = (
+    "Our legal team loved the contract-review AI in the pilot. When we tried to roll it out, procurement, "
+    "compliance and IT each said someone else had to approve it, and it has sat in limbo for four months.",
+    "Our legal team loved the contract-review AI in the pilot. When we tried to roll it out, procurement, "
+    "compliance and IT each said someone else had to approve it and nobody owns it, and it has sat in limbo "
+    "for four months.",
+    "The pilot of our support-ticket AI was a success. Since the pilot team moved on, nobody is really in "
+    "charge of it, and the rollout has stalled.",
+    "The claims triage AI worked well in the pilot. Since then the rollout has stalled: risk, compliance and "
+    "IT keep passing the approval back and forth and nobody owns the decision.",
+)
 
 
 def open_app(timeout: float = 180, **query: str) -> AppTest:
@@ -23,6 +39,23 @@ def open_app(timeout: float = 180, **query: str) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def interview_story(data_dir: Path) -> str:
+    """The first of `INTERVIEW_STORIES` whose offline diagnosis (over the index in `data_dir`) interviews,
+    asking about governance first; fails the test, saying why, when none does."""
+    from keysmith.assistant import Assistant
+    from keysmith.config import Settings
+
+    assistant = Assistant.from_settings(Settings.from_env(offline_app_env(data_dir)))
+    for story in INTERVIEW_STORIES:
+        question = assistant.ask(story).question
+        if question is not None and question["variable"] == "governance":
+            return story
+    pytest.fail(
+        "none of app_support.INTERVIEW_STORIES opens the diagnosis interview with the governance question "
+        "any more (the reader's calibration changed?): add a story whose reading is unsure"
+    )
 
 
 def click(at: AppTest, label: str) -> AppTest:

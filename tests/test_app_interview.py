@@ -3,7 +3,8 @@ diagnosis saying what decided it, and "Start the self-assessment" carrying the r
 
 Offline throughout (the `app_env` fixture: the shared indexed data dir, real Chroma and SQLite, no model);
 each test works in its own client workspace. The story is one whose reading is unsure, so the offline
-diagnosis asks about governance first.
+diagnosis asks about governance first (`app_support.interview_story`); how many questions follow depends on
+the reader's calibration, so the tests answer whatever further questions come.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from app_support import click, new_client, open_app
+import pytest
+from app_support import click, interview_story, new_client, open_app
 from streamlit.testing.v1 import AppTest
 
 from keysmith.config import Settings
@@ -20,12 +22,13 @@ from keysmith.store import Store
 from keysmith.store.records import Message, Workspace
 from keysmith.ui import interview
 
-STORY = (
-    "Our legal team loved the contract-review AI in the pilot. When we tried to roll it out, procurement, "
-    "compliance and IT each said someone else had to approve it and nobody owns it, and it has sat in limbo "
-    "for four months."
-)
 QUICK = ["Yes", "Partly", "No", "Not sure", interview.SKIP_LABEL]
+
+
+@pytest.fixture(scope="module")
+def story(app_data_dir: Path) -> str:
+    """A story whose reading is unsure, so the offline diagnosis asks about governance first."""
+    return interview_story(app_data_dir)
 
 
 def _store(data_dir: Path) -> Store:
@@ -57,25 +60,22 @@ def _last_answer(at: AppTest) -> str:
     return "\n".join(m.value for m in last.markdown)
 
 
-def _diagnose(name: str) -> AppTest:
+def _diagnose(name: str, story: str) -> AppTest:
     """A fresh client workspace in Diagnose mode with the story posted and its first question waiting."""
     at = new_client(open_app(), name)
     at.sidebar.radio(key="mode").set_value("Diagnose my pilot").run()
-    at.chat_input[0].set_value(STORY).run()
+    at.chat_input[0].set_value(story).run()
     assert not at.exception, at.exception
-    assert "A quick question to narrow it down (first of up to three)" in _last_answer(at), (
-        "the story no longer opens the interview (the reader's calibration changed?): pick a story whose "
-        "reading is unsure, e.g. with `keysmith ask --json`"
-    )
+    assert "A quick question to narrow it down (first of up to three)" in _last_answer(at)
     return at
 
 
-def test_the_quick_replies_lead_to_a_diagnosis_that_says_what_decided_it(app_env: Path) -> None:
-    at = _diagnose("Interview client")
+def test_the_quick_replies_lead_to_a_diagnosis_that_says_what_decided_it(app_env: Path, story: str) -> None:
+    at = _diagnose("Interview client", story)
     assert "made responsible for the AI" in _last_answer(at)
     assert _quick_replies(at) == QUICK
     asked = _saved(_messages(app_env, "Interview client")[-1])
-    assert asked["question"]["variable"] == "governance" and asked["story"] == STORY
+    assert asked["question"]["variable"] == "governance" and asked["story"] == story
     assert asked["interview"]["pending"] == asked["question"]["id"]
 
     # A restart: only the URL and the database remain, and the question is still waiting with its buttons.
@@ -98,35 +98,35 @@ def test_the_quick_replies_lead_to_a_diagnosis_that_says_what_decided_it(app_env
     assert interview.START_ASSESSMENT in follow_ups
 
     stored = _messages(app_env, "Interview client")
-    assert [m.content for m in stored if m.role == "user"] == [STORY, "No"] + ["Yes"] * (replies - 1)
+    assert [m.content for m in stored if m.role == "user"] == [story, "No"] + ["Yes"] * (replies - 1)
     done = _saved(stored[-1])
     assert done["question"] is None and done["interview"]["pending"] is None
     assert [r["id"] for r in done["reasons"]][:1] == ["governance_vacuum"]
     assert done["interview"]["replies"][0] | {"value": 2} == done["interview"]["replies"][0]
 
 
-def _typed(app_env: Path, name: str, words: str) -> dict[str, Any]:
+def _typed(app_env: Path, name: str, story: str, words: str) -> dict[str, Any]:
     """Type `words` while the first question waits; returns what was saved with the answer."""
-    at = _diagnose(name)
+    at = _diagnose(name, story)
     at.chat_input[0].set_value(words).run()
     assert not at.exception, at.exception
     stored = _messages(app_env, name)
-    assert [m.content for m in stored if m.role == "user"] == [STORY, words]
+    assert [m.content for m in stored if m.role == "user"] == [story, words]
     return _saved(stored[-1])
 
 
-def test_typed_replies_answer_the_waiting_question(app_env: Path) -> None:
-    no = _typed(app_env, "Typed no", "no")["interview"]
+def test_typed_replies_answer_the_waiting_question(app_env: Path, story: str) -> None:
+    no = _typed(app_env, "Typed no", story, "no")["interview"]
     assert no["replies"][0] | {"option_id": "no", "value": 2} == no["replies"][0]
-    unsure = _typed(app_env, "Typed not sure", "Not sure.")["interview"]
+    unsure = _typed(app_env, "Typed not sure", story, "Not sure.")["interview"]
     assert unsure["replies"][0] | {"option_id": "not_sure", "value": None} == unsure["replies"][0]
-    skipped = _typed(app_env, "Typed skip", "skip")
+    skipped = _typed(app_env, "Typed skip", story, "skip")
     assert skipped["question"] is None and skipped["interview"]["skipped"] is True
     assert skipped["reasons"][0]["id"] == "governance_vacuum"
 
 
-def test_other_words_while_a_question_waits_are_a_new_question(app_env: Path) -> None:
-    at = _diagnose("New question client")
+def test_other_words_while_a_question_waits_are_a_new_question(app_env: Path, story: str) -> None:
+    at = _diagnose("New question client", story)
     at.chat_input[0].set_value("What is a governance vacuum?").run()
     assert not at.exception, at.exception
     assert "Noted:" not in _last_answer(at) and "Governance Vacuum" in _last_answer(at)
@@ -136,8 +136,8 @@ def test_other_words_while_a_question_waits_are_a_new_question(app_env: Path) ->
     assert stored[-1].diagnosis is None or stored[-1].diagnosis.get("question") is None
 
 
-def test_start_the_self_assessment_carries_the_interviews_answers_over(app_env: Path) -> None:
-    at = _diagnose("Handover client")
+def test_start_the_self_assessment_carries_the_interviews_answers_over(app_env: Path, story: str) -> None:
+    at = _diagnose("Handover client", story)
     click(at, "No")  # governance 2
     labels = iter(["Partly", "Not sure"])  # any further questions: a reading of 3, then nothing recorded
     while _quick_replies(at):
@@ -185,7 +185,7 @@ def test_typed_words_map_to_the_questions_options() -> None:
         {"id": "no", "label": "No", "value": 2},
         {"id": "not_sure", "label": "Not sure", "value": None},
     ]
-    waiting = interview.Pending("m1", STORY, {"pending": "q_governance"}, {"options": options})
+    waiting = interview.Pending("m1", "A story.", {"pending": "q_governance"}, {"options": options})
     said = {
         "no": "no",
         "No.": "no",

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from app_support import interview_story
 from cli_support import child_env, offline_app_env, run_cli
 from processes import streamlit_app
 
@@ -35,12 +36,6 @@ CHROMIUM_ARGS = [
 
 pytestmark = pytest.mark.browser
 
-# A story whose offline reading is unsure: the diagnosis asks about governance first (test_app_interview.py).
-STORY = (
-    "Our legal team loved the contract-review AI in the pilot. When we tried to roll it out, procurement, "
-    "compliance and IT each said someone else had to approve it and nobody owns it, and it has sat in limbo "
-    "for four months."
-)
 QUICK_REPLIES = ("Yes", "Partly", "No", "Not sure", "Skip — give me the best reading")
 
 
@@ -54,13 +49,19 @@ def _require_browser() -> None:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Streamlit server on a free port, offline, with a fresh data dir and a built index."""
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh data dir with a built index (offline)."""
     _require_browser()
-    data_dir = tmp_path_factory.mktemp("e2e-data")
-    env = child_env(offline_app_env(data_dir))
-    indexed = run_cli("index", cwd=ROOT, env=env)
+    path = tmp_path_factory.mktemp("e2e-data")
+    indexed = run_cli("index", cwd=ROOT, env=child_env(offline_app_env(path)))
     assert indexed.returncode == 0, indexed.stderr
+    return path
+
+
+@pytest.fixture(scope="module")
+def app_url(data_dir: Path) -> Iterator[str]:
+    """A real Streamlit server on a free port, offline, over `data_dir`."""
+    env = child_env(offline_app_env(data_dir))
     log_path = data_dir / "streamlit.log"
     with log_path.open("wb") as log, streamlit_app(ROOT / "app.py", env, log=log) as (url, _started):
         yield url
@@ -161,14 +162,14 @@ def test_manager_and_coach_in_a_real_browser(app_url: str, tmp_path: Path) -> No
         browser.close()
 
 
-def _interview(page: Any, name: str) -> None:
+def _interview(page: Any, name: str, story: str) -> None:
     """Tell the story, answer the interview with the quick-reply buttons ("No", then "Yes" to any further
     question) until the diagnosis says what decided it; screenshots `<name>-question` and `<name>-decided`."""
     from playwright.sync_api import expect
 
     page.get_by_role("heading", name="Diagnose my pilot").wait_for()
     box = page.get_by_test_id("stChatInputTextArea")
-    box.fill(STORY)
+    box.fill(story)
     box.press("Enter")
     _idle(page)
     page.get_by_text("A quick question to narrow it down (first of up to three)").wait_for()
@@ -189,20 +190,22 @@ def _interview(page: Any, name: str) -> None:
     _shot(page, f"{name}-decided")
 
 
-def test_the_interview_with_quick_replies_on_a_wide_screen_and_a_phone(app_url: str) -> None:
+def test_the_interview_with_quick_replies_on_a_wide_screen_and_a_phone(app_url: str, data_dir: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
+
+    story = interview_story(data_dir)  # one whose reading is unsure, so the diagnosis asks about governance
 
     with sync_playwright() as playwright:
         browser = _launch(playwright)
         phone = browser.new_page(viewport={"width": 390, "height": 844})
         phone.set_default_timeout(90_000)
         phone.goto(app_url)
-        _interview(phone, "interview-mobile")
+        _interview(phone, "interview-mobile", story)
 
         wide = browser.new_page(viewport={"width": 1400, "height": 1000})
         wide.set_default_timeout(90_000)
         wide.goto(app_url)
-        _interview(wide, "interview")
+        _interview(wide, "interview", story)
         wide.reload()  # the conversation comes back from the URL and the store, the question answered
         wide.get_by_text("What decided it").wait_for()
         _idle(wide)
