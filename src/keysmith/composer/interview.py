@@ -1,0 +1,104 @@
+"""The interview's later turns: a reply to the pending question, then the next question or the diagnosis.
+
+The story is read again (deterministic, so the same reading), the reply is recorded by
+`diagnosis.interview.answer`, and when the interview is over `diagnosis.interview.outcome` decides which
+reasons to name. The answer says which replies decided it. No model takes part in these turns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from keysmith.composer.frames import Draft
+from keysmith.composer.story import (
+    _archetypes,
+    diagnosis_sections,
+    interview_draft,
+    question_block,
+    reason_records,
+)
+from keysmith.diagnosis import StallReasonFinding, StorySignals, interview
+from keysmith.diagnosis.fusion import FusionPolicy
+from keysmith.framework import Framework
+from keysmith.tools import Toolbox
+
+
+def _reading(story: str, toolbox: Toolbox) -> tuple[StorySignals, FusionPolicy]:
+    signals: StorySignals = toolbox.call("read_story", text=story[:8000]).data
+    policy = signals.policy if isinstance(signals.policy, FusionPolicy) else FusionPolicy()
+    return signals, policy
+
+
+def _decided_by(outcome: interview.Outcome, framework: Framework) -> str:
+    """One line per reply that moved a named reason: the question, the reply, the reading recorded."""
+    lines = []
+    for replies in outcome.deciding.values():
+        for reply in replies:
+            question = next(q for q in framework.questions if q.id == reply.question_id)
+            label = next(o.label for o in question.options if o.id == reply.option_id)
+            name = framework.variable(reply.variable).name.lower()
+            lines.append(
+                f'- You answered "{label}" to: {question.text} (recorded as {name} {reply.value} of 5)'
+            )
+    return "\n".join(dict.fromkeys(lines))
+
+
+def _noted(state: interview.InterviewState, framework: Framework) -> str:
+    """ "Noted: governance recorded as 2 of 5." for the reply just given ("not sure" records nothing)."""
+    last = state.replies[-1]
+    name = framework.variable(last.variable).name.lower()
+    if last.value is None:
+        return f"Noted: nothing recorded for {name}."
+    return f"Noted: {name} recorded as {last.value} of 5."
+
+
+def reply_draft(story: str, saved: Mapping[str, Any], option_id: str, toolbox: Toolbox) -> Draft:
+    """Record `option_id` (or `skip`) for the pending question of the saved interview and answer."""
+    framework = toolbox.framework
+    signals, policy = _reading(story, toolbox)
+    order = [r.id for r in framework.stall_reasons]
+    state = interview.answer(
+        interview.InterviewState.from_dict(saved), option_id, framework.questions, order, policy
+    )
+    result = interview.outcome(state, framework.questions, order, policy)
+    by_id = {f.id: f for f in signals.stall_reasons}
+    reasons = [
+        StallReasonFinding(
+            rid,
+            framework.stall_reason(rid).name,
+            result.strengths[rid],
+            (),
+            clauses=by_id[rid].clauses if rid in by_id else (),
+        )
+        for rid in result.named
+    ]
+    if state.pending is not None:
+        draft = interview_draft(reasons, signals, toolbox, story, state)
+        block, question = question_block(state, framework)
+        noted = _noted(state, framework)
+        return Draft(
+            f"{noted}\n\n{block}", reasons=draft.reasons, question=question, interview=state.to_dict()
+        )
+    records = reason_records(reasons, signals, framework)
+    if not reasons:
+        text = (
+            "Thank you. With your replies, none of the five stall reasons stands out: the answers point away "
+            "from each one asked about. The guided self-assessment looks at all eight variables and would "
+            "show where the rollout is weakest."
+        )
+        return Draft(text, follow_ups=["Start the self-assessment"], reasons=[], interview=state.to_dict())
+    sections = diagnosis_sections(reasons, signals, toolbox, story, confirm=False)
+    decided = _decided_by(result, framework)
+    if decided:
+        sections[3:3] = ["**What decided it**", decided]
+    elif state.skipped:
+        sections.insert(
+            3, "You skipped the remaining questions, so this is the best reading of your own words."
+        )
+    follow_ups = [f"What is the {framework.stall_reason(reasons[0].id).name}?", "Start the self-assessment"]
+    suggested = _archetypes(signals, reasons, framework)
+    if suggested:
+        follow_ups.insert(1, f"What is the {suggested[0].name} archetype?")
+    text = "\n\n".join(sections)
+    return Draft(text, follow_ups=follow_ups, reasons=records, interview=state.to_dict())
