@@ -47,7 +47,7 @@ BASELINE = RESULTS / "baseline" / "summary.json"
 # may be used to tune the story reader; blind sets may not (docs/evaluation.md), and a blind set's file also
 # lists `controls` (optional): near-domain messages that must get no diagnosis.
 DEV_SUITES: tuple[str, ...] = ("scenarios", "scenarios_dev2", "scenarios_dev3")
-BLIND_SUITES: tuple[str, ...] = ("blind_a", "blind_b")
+BLIND_SUITES: tuple[str, ...] = ("blind_a", "blind_b", "blind_c")
 STORY_SUITES = (*DEV_SUITES, *BLIND_SUITES)
 SUITES = ("retrieval", "abstention", *STORY_SUITES, "assessment", "numbers", "citations", "interview")
 _ANSWER_SUITES = {"abstention", *STORY_SUITES, "numbers", "citations"}

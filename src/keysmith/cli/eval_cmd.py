@@ -33,6 +33,7 @@ _SUITES = (
     "scenarios_dev3",
     "blind_a",
     "blind_b",
+    "blind_c",
     "assessment",
     "numbers",
     "citations",
