@@ -52,14 +52,21 @@ def test_story_gets_a_cited_diagnosis(composer: Composer) -> None:
     assert_well_cited(answer)
     text = answer.answer
     assert text.startswith("**What is likely happening**")
-    assert "**Governance Vacuum.**" in text and "**Change Management Deficit.**" in text
-    assert "**Questions that would confirm it**" in text and "**Next moves**" in text
-    assert '"nobody owns the model now that the pilot team moved on"' in text  # the user's own words
-    assert "**Risk Management**" in text  # the archetype for a governance gap
+    assert "**Governance Vacuum.**" in text
+    assert '"nobody owns the model now that the pilot team moved on' in text  # the user's own clause
+    assert answer.reasons[0]["id"] == "governance_vacuum"
+    assert all(e in STORY for r in answer.reasons for e in r["evidence"])
+    # The second reason (nobody trained the other teams) is either named, or what the interview asks first.
     pages = {c.id.split("#")[0] for c in answer.citations}
-    assert {"governance-vacuum", "change-management-deficit", "archetype-risk-management"} <= pages
+    assert "governance-vacuum" in pages
     assert [call["name"] for call in answer.tool_calls][:1] == ["read_story"]
-    assert "What is the Governance Vacuum?" in answer.follow_ups
+    if "**Change Management Deficit.**" in text:
+        assert "**Questions that would confirm it**" in text and "**Risk Management**" in text
+        assert {"change-management-deficit", "archetype-risk-management"} <= pages
+        assert "What is the Governance Vacuum?" in answer.follow_ups
+    else:
+        assert answer.question is not None and answer.question["variable"] == "change_management"
+        assert answer.question["text"] in text and answer.interview is not None
 
 
 def test_invoice_story_names_the_seams(composer: Composer) -> None:
@@ -68,7 +75,7 @@ def test_invoice_story_names_the_seams(composer: Composer) -> None:
     assert "**Input-Output Mismatch.**" in answer.answer
     questions = answer.answer.split("**Questions that would confirm it**")[1].split("**Next moves**")[0]
     assert 2 <= sum(line.startswith("- ") for line in questions.splitlines()) <= 3
-    assert "the ERP can't import it" in answer.answer
+    assert "the ERP can't import it" in answer.answer  # quoted whole: the clause that carries the cause
 
 
 def test_off_topic_abstains_politely(composer: Composer) -> None:
@@ -184,6 +191,7 @@ def test_a_story_with_no_clear_reason_asks_the_telling_questions(composer: Compo
     assert not answer.abstained
     assert "does not yet point clearly" in answer.answer
     assert "**Questions to answer first**" in answer.answer
+    assert answer.reasons == [] and answer.question is None  # too faint to name or to interview about
     assert_well_cited(answer)
 
 
@@ -238,9 +246,14 @@ def test_a_second_reason_nearly_as_strong_is_passed_on(composer: Composer) -> No
         "claims system by hand, and nobody sat down with the handlers outside the pilot team: most keep "
         "their old way of working."
     )
-    text = ask(composer, story).answer
-    assert "**Input-Output Mismatch.**" in text and "**Change Management Deficit.**" in text
-    assert "points to two of the five stall reasons" in text
+    answer = ask(composer, story)
+    text = answer.answer
+    assert "**Change Management Deficit.**" in text
+    # Either both reasons are named, or the second is what the interview's first question checks.
+    if "**Input-Output Mismatch.**" in text:
+        assert "points to two of the five stall reasons" in text
+    else:
+        assert answer.question is not None and answer.question["variable"] == "process_integration"
 
 
 def test_a_pilot_and_rollout_story_without_an_ai_word_is_diagnosed(composer: Composer) -> None:
@@ -251,8 +264,16 @@ def test_a_pilot_and_rollout_story_without_an_ai_word_is_diagnosed(composer: Com
     answer = ask(composer, story)
     assert not answer.abstained
     assert "**What is likely happening**" in answer.answer
-    assert "**Input-Output Mismatch.**" in answer.answer
     assert_well_cited(answer)
+    # The copying-across is a seam: named at once, or once the interview has had its replies (a respondent
+    # for whom the seams and the people are weak, everything else strong).
+    weak = {"process_integration", "data_infrastructure", "change_management", "organizational_readiness"}
+    while answer.question is not None:
+        reply = "no" if answer.question["variable"] in weak else "yes"
+        answer = composer.reply(
+            story, answer.interview or {}, reply, Toolbox(composer.framework, composer.retriever)
+        )
+    assert "input_output_mismatch" in {r["id"] for r in answer.reasons}
 
 
 @pytest.mark.parametrize(

@@ -92,7 +92,8 @@ def _quotes(finding: StallReasonFinding, signals: StorySignals, framework: Frame
     return quotes
 
 
-MAX_CLAUSE_WORDS = 30
+_QUOTE_SAFE = str.maketrans({'"': "'", "[": "(", "]": ")"})
+MAX_CLAUSE_WORDS = 45  # the segmenter's own cap: a clause is quoted whole
 
 
 def _trimmed(clause: str) -> str:
@@ -112,7 +113,12 @@ def _reason_lines(
         reason = framework.stall_reason(finding.id)
         markers = explained.data["markers"] if explained.ok else []
         line = f"{position}. **{reason.name}.** {reason.summary}{frames.cite(markers[:1])}"
-        quoted = frames.quote_phrases(_quotes(finding, signals, framework), story=story, used=used)
+        if finding.clauses:  # the user's whole clause (the readers' evidence), not a cue's few words
+            # Brackets become parentheses: a user's "[2]" must not pass for a citation marker.
+            plain = [_trimmed(c).translate(_QUOTE_SAFE) for c in finding.clauses]
+            quoted = ", ".join(f'"{c.strip(" .,;:")}"' for c in plain[:2])
+        else:
+            quoted = frames.quote_phrases(_quotes(finding, signals, framework), story=story, used=used)
         if quoted:
             line += f"\n   In your words: {quoted}."
         lines.append(line)

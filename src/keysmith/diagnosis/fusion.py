@@ -33,7 +33,8 @@ class FusionPolicy:
 
     fused = learned_weight * probability + (1 - learned_weight) * cue strength. The top reason is named at
     `name_at` or above; a further one at `second_at` and `relative` of the top's fused strength. The reading
-    is unsure when the top is below `sure_at` or the second named/near reason is within `margin` of it.
+    is unsure when the top is below `sure_at`, another reason is within `margin` of it, or a reason strong
+    enough to name alone (`name_at`) fell short of the bar for a second one: it is plausible, not settled.
     A text whose learned probabilities all stay below `story_floor` and whose cues are off topic is no story.
     """
 
@@ -110,13 +111,16 @@ def fuse(
 def decide(findings: Sequence[StallReasonFinding], policy: FusionPolicy) -> Decision:
     """Which reasons to name and whether to interview (see `FusionPolicy`)."""
     ranked = [f for f in findings if f.strength > 0]
-    if not ranked or ranked[0].strength < policy.name_at:
+    # Below the interview floor a reading is too faint to name anything or to ask about: no clear reason.
+    if not ranked or ranked[0].strength < max(policy.name_at, policy.interview_floor):
         candidates = tuple(f.id for f in ranked[:3])
         return Decision((), bool(ranked), candidates)
     top = ranked[0]
     floor = max(policy.second_at, top.strength * policy.relative)
     named = [top, *[f for f in ranked[1:] if f.strength >= floor]][: policy.max_named]
     near = [f for f in ranked[1:] if top.strength - f.strength <= policy.margin]
-    unsure = top.strength < policy.sure_at or bool(near)
-    candidates = tuple(dict.fromkeys([f.id for f in named] + [f.id for f in near]))[:3]
+    # Plausible but not named: strong enough to name on its own, yet below the bar for a second reason.
+    open_ = [f for f in ranked[1:] if f not in named and f.strength >= policy.name_at]
+    unsure = top.strength < policy.sure_at or bool(near) or bool(open_)
+    candidates = tuple(dict.fromkeys([f.id for f in named] + [f.id for f in near + open_]))[:3]
     return Decision(tuple(f.id for f in named), unsure, candidates)
