@@ -7,6 +7,9 @@ client sent. Replies:
 - `Text(text)` — an answer; streamed as SSE chunks (word by word) when the request asks for `stream`,
   otherwise one JSON completion;
 - `ToolCalls([(name, args), ...])` — the assistant asks for tools (streamed as argument fragments);
+  `repeat_name=True` / `repeat_id=True` repeat `function.name` / the call id in every chunk, as
+  llama-cpp-python's server does;
+- `Empty()` — HTTP 200 with an empty body: an SSE stream with no events, or an empty JSON body;
 - `Status(code, body, headers)` — an error response (e.g. 429 with Retry-After, 401, 404, 500);
 - `Stall(seconds)` — answers nothing for `seconds` (the client's timeout fires first);
 - `Cut(text)` — streams `text`, then drops the connection mid-body (an incomplete chunked response).
@@ -36,6 +39,13 @@ class Text:
 class ToolCalls:
     calls: Sequence[tuple[str, dict[str, Any]]]
     text: str = ""
+    repeat_name: bool = False
+    repeat_id: bool = False
+
+
+@dataclass(frozen=True)
+class Empty:
+    """HTTP 200 and nothing in it."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,7 @@ class Cut:
     text: str
 
 
-Reply = Text | ToolCalls | Status | Stall | Cut
+Reply = Text | ToolCalls | Status | Stall | Cut | Empty
 
 
 @dataclass(frozen=True)
@@ -99,7 +109,11 @@ def _tool_call_chunks(reply: ToolCalls) -> Iterator[dict[str, Any]]:
         yield _chunk({"tool_calls": [head]})
         encoded = json.dumps(args)
         for start in range(0, len(encoded), 7):  # argument JSON arrives in fragments, as from the real API
-            fragment = {"index": index, "function": {"arguments": encoded[start : start + 7]}}
+            fragment: dict[str, Any] = {"index": index, "function": {"arguments": encoded[start : start + 7]}}
+            if reply.repeat_name:
+                fragment["function"]["name"] = name
+            if reply.repeat_id:
+                fragment["id"] = call_id
             yield _chunk({"tool_calls": [fragment]})
 
 
@@ -271,9 +285,17 @@ def _handler_for(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 },
             )
 
+        def _empty(self, stream: bool) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream" if stream else "application/json")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
         def _chat(self, body: dict[str, Any]) -> None:
             reply = server.next_reply()
-            if reply is None:
+            if isinstance(reply, Empty):
+                self._empty(bool(body.get("stream")))
+            elif reply is None:
                 self._json(500, error_body("scripted server: the script is exhausted", type_="server_error"))
             elif isinstance(reply, Status):
                 self._json(reply.code, reply.body, reply.headers)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk
+from langchain_openai import AzureChatOpenAI
 from openai_server import Cut, ScriptedOpenAIServer, Stall, Status, Text, ToolCalls, error_body
 
 from keysmith.config import Settings
@@ -160,7 +161,7 @@ def test_azure_model_is_built_with_its_variables(tmp_path: Path) -> None:
         azure_api_version="2024-10-21",
     )
     model = load_chat_model("azure:dep", settings)
-    assert type(model).__name__ == "AzureChatOpenAI"
+    assert isinstance(model, AzureChatOpenAI)
     assert model is not None and model.streaming is True  # type: ignore[attr-defined]
 
 
@@ -386,3 +387,179 @@ def test_non_provider_errors_are_labelled_unknown() -> None:
     error = classify_provider_error(ValueError("bug"))
     assert error.kind == "unknown"
     assert "ValueError" in str(error)
+
+
+# --- bounds and real servers' quirks (issue 15) -----------------------------------------------------------
+
+
+def _compatible(server: ScriptedOpenAIServer, tmp_path: Path, **overrides: object) -> BaseChatModel:
+    settings = _settings(tmp_path, max_retries=0, **overrides)
+    model = load_chat_model(f"openai-compatible:local-model@{server.base_url}", settings)
+    assert model is not None
+    return model
+
+
+def _merged(chunks: object) -> AIMessageChunk:
+    message: AIMessageChunk | None = None
+    for chunk in chunks:  # type: ignore[attr-defined]
+        assert isinstance(chunk, AIMessageChunk)
+        message = chunk if message is None else message + chunk
+    assert message is not None
+    return message
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"KEYSMITH_MAX_TOKENS": "lots"}, "KEYSMITH_MAX_TOKENS: expected an integer, got 'lots'"),
+        ({"KEYSMITH_MAX_TOKENS": "4"}, "KEYSMITH_MAX_TOKENS: expected an integer >= 16, got 4"),
+        ({"KEYSMITH_TURN_BUDGET": "0"}, "KEYSMITH_TURN_BUDGET: expected a positive number, got 0.0"),
+        ({"KEYSMITH_TURN_BUDGET": "soon"}, "KEYSMITH_TURN_BUDGET: expected a number, got 'soon'"),
+        ({"KEYSMITH_TOOL_CALLS": "maybe"}, "KEYSMITH_TOOL_CALLS: expected one of auto, on, off, got 'maybe'"),
+    ],
+)
+def test_bad_bounds_are_named(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env, dotenv=tmp_path / "none.env")
+    assert str(caught.value) == message
+
+
+def test_bounds_have_defaults_and_are_read(tmp_path: Path) -> None:
+    defaults = Settings.from_env({}, dotenv=tmp_path / "none.env")
+    assert (defaults.max_tokens, defaults.turn_budget, defaults.tool_calls) == (800, 90.0, "auto")
+    env = {"KEYSMITH_MAX_TOKENS": "300", "KEYSMITH_TURN_BUDGET": "12.5", "KEYSMITH_TOOL_CALLS": "OFF"}
+    read = Settings.from_env(env, dotenv=tmp_path / "none.env")
+    assert (read.max_tokens, read.turn_budget, read.tool_calls) == (300, 12.5, "off")
+
+
+def test_every_request_carries_max_tokens(tmp_path: Path, openai_server: ScriptedOpenAIServer) -> None:
+    openai_server.reply(Text("one"), Text("two"))
+    _model(openai_server, tmp_path, Sleeps(), max_tokens=321).invoke("hello")
+    _compatible(openai_server, tmp_path, max_tokens=123).invoke("hello")
+    openai_request, compatible_request = (r.body for r in openai_server.chat_requests())
+    # OpenAI's current field for OpenAI, the field every compatible server knows for the others.
+    assert openai_request["max_completion_tokens"] == 321 and "max_tokens" not in openai_request
+    assert compatible_request["max_tokens"] == 123 and "max_completion_tokens" not in compatible_request
+
+
+@pytest.mark.parametrize(("repeat_name", "repeat_id"), [(True, False), (True, True), (False, True)])
+def test_tool_call_deltas_that_repeat_the_name_or_id_merge_to_the_right_call(
+    tmp_path: Path, openai_server: ScriptedOpenAIServer, repeat_name: bool, repeat_id: bool
+) -> None:
+    calls = [("search_framework", {"query": "governance at scale"}), ("read_story", {"text": "we stalled"})]
+    openai_server.reply(ToolCalls(calls, repeat_name=repeat_name, repeat_id=repeat_id))
+    message = _merged(_compatible(openai_server, tmp_path).stream("why?"))
+    assert [(c["name"], c["args"], c["id"]) for c in message.tool_calls] == [
+        ("search_framework", {"query": "governance at scale"}, "call_1"),
+        ("read_story", {"text": "we stalled"}, "call_2"),
+    ]
+    assert not message.invalid_tool_calls
+
+
+def test_a_tool_name_streamed_in_fragments_is_still_joined() -> None:
+    from langchain_core.outputs import ChatGenerationChunk
+
+    from keysmith.models.chat import ToolDeltaMerger
+
+    merger = ToolDeltaMerger()
+    pieces = [("search_", "call_1", '{"query"'), ("framework", None, ': "x"}')]
+    chunks = [
+        merger.fix(
+            ChatGenerationChunk(
+                message=AIMessageChunk(
+                    content="",
+                    tool_call_chunks=[{"name": n, "id": i, "args": a, "index": 0, "type": "tool_call_chunk"}],
+                )
+            )
+        ).message
+        for n, i, a in pieces
+    ]
+    merged = _merged(chunks)
+    assert [(c["name"], c["args"]) for c in merged.tool_calls] == [("search_framework", {"query": "x"})]
+
+
+@pytest.mark.parametrize("streamed", [True, False])
+def test_an_empty_200_is_a_provider_failure_not_a_traceback(
+    tmp_path: Path, openai_server: ScriptedOpenAIServer, streamed: bool
+) -> None:
+    from openai_server import Empty
+
+    openai_server.reply(Empty())
+    model = _compatible(openai_server, tmp_path)
+    with pytest.raises(Exception) as caught:
+        if streamed:
+            list(model.stream("hello"))
+        else:
+            model.invoke("hello", stream=False)
+    error = classify_provider_error(caught.value)
+    assert error.kind == "empty_answer", caught.value
+    assert "empty" in str(error) and "context" in str(error)
+
+
+def test_a_server_rejecting_streamed_tools_gets_an_unstreamed_tool_round(
+    tmp_path: Path, openai_server: ScriptedOpenAIServer
+) -> None:
+    from langchain_core.tools import tool
+
+    @tool
+    def search_framework(query: str) -> str:
+        """Search."""
+        return query
+
+    refusal = Status(400, error_body("Streaming is not supported when tools are given"))
+    openai_server.reply(
+        refusal,
+        ToolCalls([("search_framework", {"query": "governance"})]),
+        ToolCalls([("search_framework", {"query": "economics"})]),
+    )
+    bound = _compatible(openai_server, tmp_path).bind_tools([search_framework], tool_choice="auto")
+    first = bound.invoke("why?")
+    second = bound.invoke("and?")  # the client remembers: no streamed attempt this time
+    assert [c["args"] for c in (*first.tool_calls, *second.tool_calls)] == [
+        {"query": "governance"},
+        {"query": "economics"},
+    ]
+    sent = [r.body for r in openai_server.chat_requests()]
+    assert [body.get("stream") for body in sent] == [True, False, False]
+    assert all(body["tool_choice"] == "auto" for body in sent)
+
+
+def test_an_empty_stream_with_tools_is_tried_once_unstreamed(
+    tmp_path: Path, openai_server: ScriptedOpenAIServer
+) -> None:
+    from langchain_core.tools import tool
+    from openai_server import Empty
+
+    @tool
+    def search_framework(query: str) -> str:
+        """Search."""
+        return query
+
+    openai_server.reply(Empty(), Text("Governance is the gap."))
+    bound = _compatible(openai_server, tmp_path).bind_tools([search_framework], tool_choice="auto")
+    assert bound.invoke("why?").text == "Governance is the gap."
+    assert [r.body.get("stream") for r in openai_server.chat_requests()] == [True, False]
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Status(
+            400,
+            error_body(
+                "This model's maximum context length is 512 tokens. However, you requested 2100 tokens.",
+                code="context_length_exceeded",
+            ),
+        ),
+        Status(400, error_body("Requested tokens (2100) exceed context window of 512")),
+        Status(500, error_body("the request exceeds the available context size, try increasing it")),
+    ],
+)
+def test_a_context_window_error_says_so_plainly(
+    tmp_path: Path, openai_server: ScriptedOpenAIServer, reply: Status
+) -> None:
+    openai_server.reply(reply)
+    error = _failure(openai_server, tmp_path, Sleeps(), max_retries=0)
+    assert error.kind == "context_window"
+    assert str(error).startswith("The model's context window is too small for Keysmith")
+    assert "KEYSMITH_MODEL" in str(error) and "--ctx-size" in str(error)

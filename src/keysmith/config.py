@@ -103,6 +103,19 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+TOOL_CALL_MODES = ("auto", "on", "off")
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (the first is the default when unset); anything else names the variable."""
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return choices[0]
+    if raw not in choices:
+        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Keysmith's configuration. Secrets are excluded from `repr` so they never reach a log."""
@@ -122,6 +135,9 @@ class Settings:
     database_url: str = field(default="", repr=False)
     request_timeout: float = 45.0
     max_retries: int = 2
+    max_tokens: int = 800  # KEYSMITH_MAX_TOKENS: the longest answer a model may write, per request
+    turn_budget: float = 90.0  # KEYSMITH_TURN_BUDGET: wall-clock seconds for one turn with a model
+    tool_calls: str = "auto"  # KEYSMITH_TOOL_CALLS: auto (check the server once) | on | off
     max_question_chars: int = 4000
     max_upload_bytes: int = 10 * 1024 * 1024
     requests_per_minute: int = 20
@@ -165,6 +181,9 @@ class Settings:
             database_url=merged.get("DATABASE_URL", "").strip(),
             request_timeout=_float(merged, "KEYSMITH_TIMEOUT", 45.0),
             max_retries=_int(merged, "KEYSMITH_MAX_RETRIES", 2, minimum=0),
+            max_tokens=_int(merged, "KEYSMITH_MAX_TOKENS", 800, minimum=16),
+            turn_budget=_float(merged, "KEYSMITH_TURN_BUDGET", 90.0),
+            tool_calls=_choice(merged, "KEYSMITH_TOOL_CALLS", TOOL_CALL_MODES),
             max_question_chars=_int(merged, "KEYSMITH_MAX_QUESTION_CHARS", 4000),
             max_upload_bytes=_int(merged, "KEYSMITH_MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
             requests_per_minute=_int(merged, "KEYSMITH_REQUESTS_PER_MINUTE", 20),

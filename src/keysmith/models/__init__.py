@@ -9,8 +9,9 @@
 - `offline` — no language model: the composer answers.
 
 `resolve_model_spec` picks one when the variable is unset and says why, `load_chat_model` builds the client
-(streaming, timeout of `Settings.request_timeout` seconds, the single retry layer of `model_http`), and
-`classify_provider_error` turns any provider failure into a `ProviderError` whose message names what to fix.
+(streaming, `max_tokens` of `Settings.max_tokens`, timeout of `Settings.request_timeout` seconds, the single
+retry layer of `models.http`, the server quirks of `models.chat`), and `classify_provider_error` turns any
+provider failure into a `ProviderError` whose message names what to fix.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ from typing import Any
 import httpx
 import openai
 from langchain_core.embeddings import Embeddings
+from langchain_core.exceptions import ContextOverflowError
 from langchain_core.language_models import BaseChatModel
-from langchain_openai import AzureChatOpenAI, ChatOpenAI, OpenAIEmbeddings
+from langchain_openai import OpenAIEmbeddings
 from pydantic import SecretStr
 
 from keysmith.config import Settings, parse_embeddings_spec
 from keysmith.errors import ConfigError, ProviderError
 from keysmith.errors import StreamCutError as StreamCutError  # re-exported: callers catch it from here
+from keysmith.models.chat import KeysmithAzureChatOpenAI, KeysmithChatOpenAI
 from keysmith.models.http import make_http_client, probe_ollama
 
 OFFLINE = "offline"
@@ -106,8 +109,10 @@ def _require(value: str, name: str, spec: str) -> str:
 def load_chat_model(
     spec: str, settings: Settings, *, sleep: Callable[[float], None] = time.sleep
 ) -> BaseChatModel | None:
-    """Build the chat model for `spec` (None for offline). Streaming is on, each attempt times out after
-    `settings.request_timeout` seconds, and retries happen only in `model_http.RetryTransport`.
+    """Build the chat model for `spec` (None for offline). Streaming is on, every request carries
+    `max_tokens=settings.max_tokens`, each attempt times out after `settings.request_timeout` seconds, and
+    retries happen only in `models.http.RetryTransport`. The clients handle real servers' quirks
+    (`models.chat`).
 
     `sleep` is how the retry layer waits (tests pass a recorder). Raises `ConfigError` for a bad spec or a
     missing variable the provider needs.
@@ -117,12 +122,13 @@ def load_chat_model(
         return None
     common: dict[str, Any] = {
         "streaming": True,
+        "max_tokens": settings.max_tokens,
         "timeout": settings.request_timeout,
         "max_retries": 0,  # the SDK would retry insufficient_quota; our transport is the one retry layer
         "http_client": make_http_client(settings.request_timeout, settings.max_retries, sleep),
     }
     if parsed.provider == "azure":
-        return AzureChatOpenAI(
+        return KeysmithAzureChatOpenAI(
             azure_deployment=parsed.model,
             azure_endpoint=_require(settings.azure_endpoint, "AZURE_OPENAI_ENDPOINT", spec),
             api_key=SecretStr(_require(settings.azure_api_key, "AZURE_OPENAI_API_KEY", spec)),
@@ -134,7 +140,14 @@ def load_chat_model(
         base_url = settings.openai_base_url or None
     else:
         key, base_url = _NO_KEY, parsed.base_url
-    return ChatOpenAI(model=parsed.model, api_key=SecretStr(key), base_url=base_url, **common)
+    return KeysmithChatOpenAI(
+        model=parsed.model,
+        api_key=SecretStr(key),
+        base_url=base_url,
+        # OpenAI-compatible servers know the older max_tokens field; OpenAI takes max_completion_tokens.
+        legacy_max_tokens=parsed.provider == "openai-compatible",
+        **common,
+    )
 
 
 def load_embeddings(spec: str, settings: Settings) -> Embeddings:
@@ -231,14 +244,58 @@ def _status_error(exc: openai.APIStatusError, spec: str) -> ProviderError:
     return ProviderError(f"The provider refused the request ({status}): {detail}", kind="bad_request")
 
 
+# How servers say the prompt did not fit: OpenAI, vLLM, llama.cpp, llama-cpp-python, LM Studio, Ollama.
+_CONTEXT_PHRASES = (
+    "context_length_exceeded",
+    "maximum context length",
+    "context length",
+    "context window",
+    "context size",
+    "exceed context",
+    "exceeds the context",
+    "n_ctx",
+    "prompt is too long",
+    "too many tokens",
+    "input tokens exceed",
+)
+
+
+def _context_overflow(exc: BaseException) -> str | None:
+    """The server's words when `exc` says the prompt did not fit the model's context window, else None."""
+    if isinstance(exc, openai.APIStatusError):
+        text = f"{getattr(exc, 'message', '')} {exc.body}"
+    elif isinstance(exc, openai.APIError | ContextOverflowError):
+        text = str(exc)
+    else:
+        return None
+    if isinstance(exc, ContextOverflowError) or any(p in text.lower() for p in _CONTEXT_PHRASES):
+        return " ".join(str(getattr(exc, "message", "") or exc).split())[:200]
+    return None
+
+
+def context_window_error(detail: str) -> ProviderError:
+    """The plain message for a context window too small for Keysmith's prompt."""
+    return ProviderError(
+        "The model's context window is too small for Keysmith: the system prompt, tool descriptions, "
+        "passages and answer do not fit. Serve the model with a context of at least 8192 tokens (llama.cpp "
+        "--ctx-size, llama-cpp-python --n_ctx, Ollama num_ctx) or choose a model with a larger window in "
+        f"KEYSMITH_MODEL; lowering KEYSMITH_MAX_TOKENS also frees some room. ({detail})",
+        kind="context_window",
+    )
+
+
 def classify_provider_error(exc: BaseException, spec: str = "") -> ProviderError:
     """Map any provider failure to a `ProviderError` with `kind` in {auth, not_found, quota, rate_limit,
-    timeout, connection, server, bad_request, stream_cut, unknown} and a plain one-paragraph message.
+    timeout, connection, server, bad_request, context_window, empty_answer, stream_cut, unknown} and a plain
+    one-paragraph message.
 
     `spec` (the KEYSMITH_MODEL value) lets the message name the right variable to fix.
     """
     if isinstance(exc, ProviderError):
         return exc
+    overflow = _context_overflow(exc)
+    if overflow is not None:
+        return context_window_error(overflow)
     if isinstance(exc, openai.APIStatusError):
         return _status_error(exc, spec)
     if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException | TimeoutError):
