@@ -14,8 +14,11 @@ client sent. Replies:
 - `Stall(seconds)` — answers nothing for `seconds` (the client's timeout fires first);
 - `Cut(text)` — streams `text`, then drops the connection mid-body (an incomplete chunked response).
 
-A run past the end of the script gets a 500 whose message says so. `GET /api/tags` and `POST /api/show`
-answer like Ollama from `ollama_models` (name → capabilities, or None to omit the field).
+A run past the end of the script gets a 500 whose message says so. Keysmith's tool-calling check (a request
+offering the tool `keysmith_capability_check`) is answered from `probe_reply` (by default: the tool is
+called) without using the script; it is listed by `probe_requests()`, not by `chat_requests()`.
+`GET /api/tags` and `POST /api/show` answer like Ollama from `ollama_models` (name → capabilities, or None
+to omit the field).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import Any
 @dataclass(frozen=True)
 class Text:
     text: str
+    finish: str = "stop"  # "length": the server stopped at max_tokens
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class Cut:
 
 
 Reply = Text | ToolCalls | Status | Stall | Cut | Empty
+PROBE_TOOL = "keysmith_capability_check"  # keysmith.agent.PROBE_TOOL
 
 
 @dataclass(frozen=True)
@@ -119,7 +124,7 @@ def _tool_call_chunks(reply: ToolCalls) -> Iterator[dict[str, Any]]:
 
 def _completion(reply: Text | ToolCalls) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
-    finish = "stop"
+    finish = reply.finish if isinstance(reply, Text) else "stop"
     if isinstance(reply, ToolCalls):
         finish = "tool_calls"
         message["tool_calls"] = [
@@ -143,6 +148,7 @@ class ScriptedOpenAIServer:
         self.script: list[Reply] = []
         self.requests: list[Recorded] = []
         self.ollama_models: dict[str, list[str] | None] = {}
+        self.probe_reply: Reply = ToolCalls([(PROBE_TOOL, {"word": "ready"})])
         self.closing = threading.Event()
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -165,7 +171,14 @@ class ScriptedOpenAIServer:
         return self
 
     def chat_requests(self) -> list[Recorded]:
-        """The recorded chat-completion requests."""
+        """The recorded chat-completion requests (the tool-calling checks left out)."""
+        return [r for r in self._chats() if not _is_probe(r.body)]
+
+    def probe_requests(self) -> list[Recorded]:
+        """The recorded tool-calling checks."""
+        return [r for r in self._chats() if _is_probe(r.body)]
+
+    def _chats(self) -> list[Recorded]:
         return [r for r in self.requests if r.path.split("?", 1)[0].endswith("/chat/completions")]
 
     def next_reply(self) -> Reply | None:
@@ -181,6 +194,11 @@ class ScriptedOpenAIServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(timeout=5)
+
+
+def _is_probe(body: dict[str, Any]) -> bool:
+    tools = body.get("tools") or []
+    return any(isinstance(t, dict) and (t.get("function") or {}).get("name") == PROBE_TOOL for t in tools)
 
 
 def _handler_for(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
@@ -226,7 +244,7 @@ def _handler_for(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
-            finish = "stop"
+            finish = reply.finish if isinstance(reply, Text) else "stop"
             if isinstance(reply, ToolCalls):
                 finish = "tool_calls"
                 for chunk in _tool_call_chunks(reply):
@@ -292,7 +310,7 @@ def _handler_for(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
 
         def _chat(self, body: dict[str, Any]) -> None:
-            reply = server.next_reply()
+            reply = server.probe_reply if _is_probe(body) else server.next_reply()
             if isinstance(reply, Empty):
                 self._empty(bool(body.get("stream")))
             elif reply is None:

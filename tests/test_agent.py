@@ -302,3 +302,83 @@ def test_a_cut_http_stream_raises_stream_cut(tmp_path: Path, openai_server: Scri
         list(stream_agent(build_agent(model, TOOLS, "SYSTEM"), "why?", classify=provider_failure))
     assert caught.value.partial_text == "Half an answer about governance"
     assert len(openai_server.chat_requests()) == 1
+
+
+# --- issue 15: grounding, grounded-text mode, the deadline, the capability check --------------------------
+
+
+def _grounding() -> list[Any]:
+    from keysmith.agent import GROUNDING_ID
+
+    call = {
+        "name": "search_framework",
+        "args": {"query": "governance"},
+        "id": "ground_1",
+        "type": "tool_call",
+    }
+    return [
+        AIMessage(content="", tool_calls=[call], id=f"{GROUNDING_ID}-1"),
+        ToolMessage(content=search_framework.invoke({"query": "governance"}), tool_call_id="ground_1"),
+    ]
+
+
+def test_grounding_follows_the_question_and_is_not_one_of_the_models_rounds() -> None:
+    looping = [call_tool("search_framework", {"query": f"try {n}"}) for n in range(2)]
+    model = ScriptedChatModel.of(*looping, say("Found it [1]."))
+    graph = build_agent(model, TOOLS, "S", max_tool_rounds=2)
+    events = list(stream_agent(graph, "why?", classify=provider_failure, grounding=_grounding()))
+    final = _final(events)
+    assert final.capped and final.text == "Found it [1]."  # two rounds of its own, then the cap
+    first = model.seen[0]
+    assert [type(m).__name__ for m in first] == ["SystemMessage", "HumanMessage", "AIMessage", "ToolMessage"]
+
+
+def test_grounded_text_mode_offers_no_tools_and_makes_one_call() -> None:
+    model = ScriptedChatModel.of(say("From the passages: oversight breaks at scale [1]."))
+    graph = build_agent(model, TOOLS, "S", tool_calls=False)
+    events = list(stream_agent(graph, "why?", classify=provider_failure))
+    assert _final(events).text == "From the passages: oversight breaks at scale [1]."
+    assert model.bound_tools == [] and model.calls == 1
+
+
+def test_the_deadline_stops_a_slow_model_and_keeps_what_arrived() -> None:
+    import time
+
+    from keysmith.agent import TurnBudgetExceeded
+
+    class Slow(ScriptedChatModel):
+        def _stream(self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any) -> Any:
+            from langchain_core.messages import AIMessageChunk
+            from langchain_core.outputs import ChatGenerationChunk
+
+            self._next_turn(messages)
+            for n in range(100):
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=f"w{n} ", id="slow"))
+                if run_manager:
+                    run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                yield chunk
+                time.sleep(0.05)
+
+    graph = build_agent(Slow.of("x"), TOOLS, "S")
+    started = time.monotonic()
+    with pytest.raises(TurnBudgetExceeded) as caught:
+        list(
+            stream_agent(
+                graph, "why?", classify=provider_failure, deadline=time.monotonic() + 0.5, budget=0.5
+            )
+        )
+    assert time.monotonic() - started < 2
+    assert caught.value.kind == "budget" and caught.value.partial_text.startswith("w0 w1 ")
+    assert "KEYSMITH_TURN_BUDGET" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("reply", "capable"),
+    [(call_tool("keysmith_capability_check", {"word": "ready"}), True), (say("ready"), False)],
+)
+def test_the_capability_check_asks_for_a_required_tool(reply: AIMessage, capable: bool) -> None:
+    from keysmith.agent import PROBE_TOOL, check_tool_calling
+
+    model = ScriptedChatModel.of(reply)
+    assert check_tool_calling(model) is capable
+    assert [t.name for t in model.bound_tools] == [PROBE_TOOL] and model.calls == 1

@@ -50,17 +50,25 @@ def test_happy_path_streams_tools_and_cites(
 ) -> None:
     model = ScriptedChatModel.of(SEARCH, say("Informal oversight stops working once the AI spreads [1]."))
     assistant = assistant_with(indexed_settings, framework, retriever, model)
-    events = list(assistant.stream("Why does governance break at scale?"))
+    events = list(assistant.stream("What is the Governance Vacuum?"))
     kinds = [type(e) for e in events]
-    assert kinds[:2] == [ToolStartEvent, ToolEndEvent]
+    # The grounding search runs first, as a step; then the model's own search.
+    assert kinds[:4] == [ToolStartEvent, ToolEndEvent, ToolStartEvent, ToolEndEvent]
     assert TokenEvent in kinds
     answer = final(events)
     assert answer.mode == SPEC
     assert answer.answer == "Informal oversight stops working once the AI spreads [1]."
     assert len(answer.citations) == 1 and answer.citations[0].id.startswith("governance-vacuum#")
-    assert answer.tool_calls == [{"name": "search_framework", "args": {"query": "governance vacuum at scale"},
-                                  "ok": True}]  # fmt: skip
+    assert answer.tool_calls == [
+        {"name": "search_framework", "args": {"query": "What is the Governance Vacuum?"}, "ok": True},
+        {"name": "search_framework", "args": {"query": "governance vacuum at scale"}, "ok": True},
+    ]
     assert answer.notice is None
+    assert answer.capabilities == {
+        "tool_calls": True,
+        "grounded_text": False,
+        "checked": "assumed: the provider's chat models call tools",
+    }
     # The model saw the fenced, numbered passages as the tool's output.
     tool_messages = [m for m in model.seen[-1] if isinstance(m, ToolMessage)]
     assert '<passage n="1"' in str(tool_messages[0].content)
@@ -105,10 +113,14 @@ def test_bad_tool_arguments_reach_the_model_as_readable_errors(
         call_tool("explain_stall_reason", {"stall_reason_id": "governance_vacuum"}),
         say("Nobody owns the AI after the pilot [1]."),
     )
-    answer = assistant_with(indexed_settings, framework, retriever, model).ask("Explain the governance gap")
+    toolbox = Toolbox(framework, retriever)
+    answer = assistant_with(indexed_settings, framework, retriever, model).ask(
+        "Explain the governance gap", toolbox=toolbox
+    )
     shown = [m for m in model.seen[1] if isinstance(m, ToolMessage)]
     assert shown[-1].status == "error" and "stall_reason_id" in str(shown[-1].content)
-    assert answer.citations and answer.citations[0].id.startswith("governance-vacuum#")
+    assert [c["ok"] for c in answer.tool_calls][-2:] == [False, True]  # corrected on the second try
+    assert answer.citations and answer.citations[0].id == toolbox.passages[1].id
 
 
 @pytest.mark.parametrize("kind", ["rate_limit", "timeout", "connection", "server", "quota"])
@@ -238,10 +250,18 @@ def test_over_http_the_agent_calls_tools_and_the_guards_run(
     assistant = http_assistant(indexed_settings, openai_server)
     assert assistant.mode == "openai:gpt-test"
     answer = assistant.ask("Why does nobody own our AI after the pilot?")
-    assert answer.answer == "Nobody owns the AI once it leaves the pilot [1]."
+    # The story's deterministic reading rides along (here: the interview's first question after the text).
+    assert answer.answer.startswith("Nobody owns the AI once it leaves the pilot [1].")
+    assert "99" not in answer.answer
     assert answer.citations[0].id.startswith("governance-vacuum#")
     assert answer.notice is not None and "1 sentence was removed" in answer.notice
-    second = openai_server.chat_requests()[1].body
+    first, second = (r.body for r in openai_server.chat_requests())
+    assert first["tool_choice"] == "auto" and first["max_completion_tokens"] == indexed_settings.max_tokens
+    # The grounding (the story reading and its reasons' passages) is the first tool round the model sees.
+    grounding = first["messages"][2]
+    assert grounding["role"] == "assistant" and grounding["tool_calls"][0]["function"]["name"] == "read_story"
+    assert [m["role"] for m in first["messages"][3:]] == ["tool"] * len(grounding["tool_calls"])
+    assert not openai_server.probe_requests()  # OpenAI itself is not checked
     assert {t["function"]["name"] for t in second["tools"]} == {
         "search_framework",
         "read_story",

@@ -1,13 +1,15 @@
-"""Answer guards: unsourced numbers drop their sentence; citation markers must point to retrieved passages."""
+"""Answer guards: unsourced numbers drop their sentence; citation markers must point to retrieved passages;
+names of archetypes, steps and stall reasons must be ones the framework or the turn's tool results hold."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keysmith.guards import allowed_numbers, check_citations, guard_numbers
+from keysmith.guards import KnownNames, allowed_numbers, check_citations, guard_names, guard_numbers
 
 TOOL_OUTPUT = (
     '{"profiles": {"production": {"score": 41.5}, "pilot": {"score": 72.25}}, "levers": [{"gain": 6.8}]}'
@@ -156,3 +158,97 @@ def test_every_number_left_after_the_guard_is_supported(sentences: list[list[str
         for words in sentences
     )
     assert guard_numbers(supported_only, sources).dropped == []
+
+
+# --- the names guard (issue 15) ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def known() -> KnownNames:
+    from keysmith.config import Settings
+    from keysmith.framework import load_framework
+
+    return KnownNames.from_framework(load_framework(Settings.from_env({}).framework_dir))
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The Referral archetype connects teams.",
+        "The archetypes are Standardization [1], Education, Referral and Risk Management.",
+        "You could apply the archetype called Delegation.",
+        "Step 1 is called Discovery.",
+        "The first step is called problem framing.",
+        "Step 1: HD Vision.",  # a step Keysmith holds, under the wrong number
+        "The Discovery step comes first.",
+        "The Vendor Lock-in stall reason is common.",
+        "The stall reasons include Governance Vacuum and Budget Freeze.",
+    ],
+)
+def test_a_sentence_naming_what_the_framework_does_not_hold_is_dropped(
+    known: KnownNames, sentence: str
+) -> None:
+    result = guard_names(f"Start here. {sentence} End here.", known, [])
+    assert result.dropped == [sentence]
+    assert result.text == "Start here. End here."
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The Risk Management archetype fits here [1].",
+        "Consider the **Education** archetype.",
+        "The four archetypes Keysmith holds are Standardization, Education, Process Reengineering and Risk "
+        "Management.",
+        "Step 3 is HD Vision [1].",
+        "Step 7, Monitoring and Managing Implications, keeps watch.",
+        "HD Vision (step 3) maps every variable.",
+        "Start with step 1: run the pilot with production eyes.",
+        "The Governance Vacuum stall reason fits [2].",
+        "A fitting archetype for you is Education.",
+        "Which archetype fits depends on your gaps.",
+        "The Instant Competence framework has 14 solution archetypes.",
+        "Next steps: Appoint an owner.",
+    ],
+)
+def test_names_the_framework_holds_and_plain_descriptions_stay(known: KnownNames, sentence: str) -> None:
+    assert guard_names(sentence, known, []).dropped == []
+
+
+def test_a_name_from_the_turns_tool_results_is_allowed(known: KnownNames) -> None:
+    sentence = "The Clarity Worksheet step comes before scaling."
+    assert guard_names(sentence, known, []).dropped == [sentence]
+    assert guard_names(sentence, known, ["Passage: the Clarity Worksheet is a step ..."]).dropped == []
+
+
+def test_the_users_unknown_name_may_be_denied_but_not_described(known: KnownNames) -> None:
+    asked = ["What is the Referral archetype?"]
+    assert guard_names("Keysmith holds no Referral archetype.", known, [], asked).dropped == []
+    described = "The Referral archetype hands work to a partner."
+    assert guard_names(described, known, [], asked).dropped == [described]
+
+
+def test_list_items_under_a_framework_list_must_be_known_names(known: KnownNames) -> None:
+    text = (
+        "The 14 archetypes are:\n1. **Standardization**: one way of working.\n"
+        "2. **Referral**: pass work on.\n3. Risk Management - control risk.\n\n"
+        "The seven steps of the process:\n1. Discovery\n3. HD Vision\n\n"
+        "Next steps:\n- Appoint an Owner: one person signs off."
+    )
+    result = guard_names(text, known, [])
+    assert result.dropped == ["2. **Referral**: pass work on.", "1. Discovery"]
+    assert "Appoint an Owner" in result.text and "Risk Management" in result.text
+
+
+def test_the_notice_counts_sentences_in_the_right_number() -> None:
+    from keysmith.guards.finish import _notice
+
+    assert (
+        _notice(1, 0)
+        == "Checked: 1 sentence was removed because it stated a number no Keysmith tool produced."
+    )
+    assert _notice(2, 0, 1) == (
+        "Checked: 2 sentences were removed because they stated a number no Keysmith tool produced; "
+        "1 sentence was removed because it named an archetype, step or stall reason the framework "
+        "material does not hold."
+    )

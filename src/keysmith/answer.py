@@ -5,7 +5,8 @@ without importing the agent, and the agent and the composer can both produce the
 
 `Answer.to_dict()` is the `keysmith ask --json` shape: `answer`, `citations` [{id, source, heading,
 excerpt, facts_from: [{id, title, url, kind}]}], `tool_calls`, `abstained`, `mode`, plus `incomplete`,
-`notice` and `follow_ups`.
+`notice`, `follow_ups` and `capabilities` (null offline; with a model: whether it is offered tools or used in
+grounded-text mode, and how that was decided).
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ class Answer:
     question: dict[str, Any] | None = None
     interview: dict[str, Any] | None = None
     session_id: str | None = None
+    # With a model: {"tool_calls": bool | None, "grounded_text": bool, "checked": str | None}.
+    capabilities: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The `keysmith ask --json` shape (plain JSON types only)."""
@@ -79,6 +82,7 @@ class Answer:
             "incomplete": self.incomplete,
             "notice": self.notice,
             "follow_ups": list(self.follow_ups),
+            "capabilities": dict(self.capabilities) if self.capabilities is not None else None,
         }
 
 

@@ -1,23 +1,33 @@
-"""Answer guards: the model is never trusted to have produced a number or a citation on its own.
+"""Answer guards: the model is never trusted to have produced a number, a citation or a name on its own.
 
 `guard_numbers` drops every sentence that states a number found in none of the allowed sources (tool
 results, retrieved passages, the user's own words). `check_citations` removes citation markers `[n]` that
-point to no passage handed out in this turn. Both return the cleaned text and what they removed, so the
-caller can tell the user ("1 sentence was removed because ...").
+point to no passage handed out in this turn. `guard_names` (names.py) drops every sentence naming an
+archetype, step or stall reason that neither the framework data nor the turn's tool results hold. Each
+returns the cleaned text and what it removed, so the caller can tell the user ("1 sentence was removed
+because ...").
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 
+from keysmith.guards.names import KnownNames, guard_names
+from keysmith.guards.text import GuardResult, line_prefix, sentences, tidy
 from keysmith.text.citations import MARKER_GROUP as _MARKER_GROUP
 from keysmith.text.numbers import word_numbers
 
-# A line's structure (indent, bullets, "1." / "2)" numbering, quotes, heading hashes): not claims.
-_LINE_PREFIX = re.compile(r"^\s*(?:(?:[-*+]|\d{1,3}[.)]|>|#{1,6})\s+)*")
+__all__ = [
+    "GuardResult",
+    "KnownNames",
+    "allowed_numbers",
+    "check_citations",
+    "guard_names",
+    "guard_numbers",
+]
+
 # The product's own scales ("3 out of 5", "41.5/100", "1 to 5", "0-100") are not claims; their ends are
 # removed before the check, so "3 out of 5" still needs its 3 from a source.
 _SCALE = re.compile(
@@ -27,22 +37,7 @@ _URL = re.compile(r"(?:https?|mailto):[^\s)>\]]+|\]\([^)]*\)", re.IGNORECASE)
 # A number: digits with optional thousands separators, decimals and a magnitude suffix ("250k", "3x",
 # "2bn"; the digits must be sourced), not glued to other letters ("gpt-4o", "S3", "1st").
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?:[kKmMxX]|bn)?(?![\w])")
-# Sentence ends: . ! ? followed by space and an upper-case letter, quote, bracket or emphasis.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[*_])")
 _ROUNDINGS = (ROUND_HALF_UP, ROUND_HALF_EVEN)  # 72.25 may be stated as 72.3 or 72.2
-
-
-@dataclass(frozen=True)
-class GuardResult:
-    """The guarded text and what the guard removed (sentences or markers, as they appeared)."""
-
-    text: str
-    dropped: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        """True when the guard removed anything."""
-        return bool(self.dropped)
 
 
 def _to_decimal(integer: str, fraction: str | None) -> Decimal | None:
@@ -92,17 +87,6 @@ def _supported(stated: str, value: Decimal, allowed: set[Decimal]) -> bool:
     return any(source.quantize(quantum, rounding) == value for source in near for rounding in _ROUNDINGS)
 
 
-def _split_prefix(line: str) -> tuple[str, str]:
-    """Split a Markdown line into its structural prefix (indent, list marker, quote, heading) and body."""
-    match = _LINE_PREFIX.match(line)
-    return (match.group(0), line[match.end() :]) if match else ("", line)
-
-
-def _units(line: str) -> list[str]:
-    """A line split into sentences (list items and headings are their own lines already)."""
-    return [part for part in _SENTENCE_END.split(line) if part]
-
-
 def guard_numbers(text: str, allowed_sources: Sequence[str]) -> GuardResult:
     """Drop every sentence of `text` that states a number none of `allowed_sources` contains.
 
@@ -115,9 +99,9 @@ def guard_numbers(text: str, allowed_sources: Sequence[str]) -> GuardResult:
     dropped: list[str] = []
     kept_lines: list[str] = []
     for line in text.split("\n"):
-        prefix, body = _split_prefix(line)
+        prefix, body = line_prefix(line)
         kept: list[str] = []
-        for sentence in _units(body):
+        for sentence in sentences(body):
             if all(_supported(stated, value, allowed) for stated, value in _numbers_in(sentence)):
                 kept.append(sentence)
             else:
@@ -126,7 +110,7 @@ def guard_numbers(text: str, allowed_sources: Sequence[str]) -> GuardResult:
             kept_lines.append(prefix + " ".join(kept))
         elif not body.strip():
             kept_lines.append(line)
-    return GuardResult(_tidy("\n".join(kept_lines)), dropped)
+    return GuardResult(tidy("\n".join(kept_lines)), dropped)
 
 
 def check_citations(text: str, valid: set[int]) -> GuardResult:
@@ -148,8 +132,3 @@ def check_citations(text: str, valid: set[int]) -> GuardResult:
         cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned)
         cleaned = re.sub(r"[ \t]{2,}", " ", cleaned)
     return GuardResult(cleaned, dropped)
-
-
-def _tidy(text: str) -> str:
-    """Collapse the blank lines left behind by dropped lines (at most one blank line in a row)."""
-    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")

@@ -1,9 +1,10 @@
 """Turn raw answer text into the `Answer` a user sees: guarded, renumbered, cited and sanitised.
 
 Both answerers end here. Order matters: citation markers pointing at no passage are dropped first, then
-every sentence stating a number no tool, passage or user message contains, then the markers are renumbered
-1..k in order of first use (the `citations` list is in that order, so a citation's position is its marker),
-and last the Markdown is cleaned for display.
+every sentence stating a number no tool, passage or user message contains, then (for a model's text, when
+`names` is given) every sentence naming an archetype, step or stall reason neither the framework nor the
+turn's tool results hold; then the markers are renumbered 1..k in order of first use (the `citations` list
+is in that order, so a citation's position is its marker), and last the Markdown is cleaned for display.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from keysmith.answer import Answer, Citation
-from keysmith.guards import check_citations, guard_numbers
+from keysmith.guards import KnownNames, check_citations, guard_names, guard_numbers
 from keysmith.guards.sanitize import clean_markdown
 from keysmith.text.citations import MARKER_GROUP as _MARKERS
 from keysmith.tools import Toolbox
@@ -36,13 +37,20 @@ def renumber(text: str) -> tuple[str, list[int]]:
     return _MARKERS.sub(replace, text), order
 
 
-def _notice(dropped_sentences: int, dropped_markers: int) -> str | None:
+def _sentences(count: int) -> str:
+    return (
+        f"{count} sentence{'s were' if count > 1 else ' was'} removed because {'they' if count > 1 else 'it'}"
+    )
+
+
+def _notice(dropped_sentences: int, dropped_markers: int, dropped_names: int = 0) -> str | None:
     parts = []
     if dropped_sentences:
-        plural = "s were" if dropped_sentences > 1 else " was"
+        parts.append(f"{_sentences(dropped_sentences)} stated a number no Keysmith tool produced")
+    if dropped_names:
         parts.append(
-            f"{dropped_sentences} sentence{plural} removed because it stated a number no Keysmith tool "
-            "produced"
+            f"{_sentences(dropped_names)} named an archetype, step or stall reason the framework material "
+            "does not hold"
         )
     if dropped_markers:
         plural = "s" if dropped_markers > 1 else ""
@@ -60,11 +68,18 @@ def finish(
     follow_ups: Sequence[str] = (),
     notice: str | None = None,
     incomplete: bool = False,
+    names: KnownNames | None = None,
 ) -> Answer:
-    """Guard, renumber and sanitise `text`; attach the citations it uses and the tool calls made."""
+    """Guard, renumber and sanitise `text`; attach the citations it uses and the tool calls made.
+
+    `names` (the framework's, `KnownNames.from_framework`) turns on the names guard: a model's text needs
+    it, the composer's is built from the framework data."""
     cited = check_citations(text, set(toolbox.passages))
-    guarded = guard_numbers(cited.text, [*toolbox.allowed_number_sources(), *user_texts])
-    numbered, order = renumber(guarded.text)
+    sources = toolbox.allowed_number_sources()
+    guarded = guard_numbers(cited.text, [*sources, *user_texts])
+    named = guard_names(guarded.text, names, sources, user_texts) if names is not None else guarded
+    dropped_names = len(named.dropped) if names is not None else 0
+    numbered, order = renumber(named.text)
     citations = []
     for position, old in enumerate(order, start=1):
         passage = toolbox.passages[old]
@@ -78,7 +93,7 @@ def finish(
                 facts_from=passage.facts_from,
             )
         )
-    guard_notice = _notice(len(guarded.dropped), len(cited.dropped))
+    guard_notice = _notice(len(guarded.dropped), len(cited.dropped), dropped_names)
     notices = [n for n in (notice, guard_notice) if n]
     return Answer(
         answer=clean_markdown(numbered),
