@@ -330,7 +330,9 @@ def test_with_a_model_the_answer_streams_with_its_tool_steps_and_sources(
     at.chat_input[0].set_value("Why does nobody own our AI after the pilot?").run()
     assert not at.exception, at.exception
     assert any("Nobody owns the AI once it leaves the pilot" in m.value for m in at.markdown)
-    assert any(e.label == "How this answer was made (1 tool step)" for e in at.expander)
+    # The grounding steps (the story reading, its reasons' passages) run first, then the model's own search.
+    labels = [e.label for e in at.expander if e.label.startswith("How this answer was made (")]
+    assert labels and "(1 tool step)" not in labels[0]
     assert any(e.label.startswith("[1] ") and "governance-vacuum" in e.label for e in at.expander)
     assert not at.warning
 
@@ -355,7 +357,8 @@ def test_a_stream_cut_keeps_the_partial_answer_marked_incomplete_and_retry_works
     assert not at.exception, at.exception
     after = store.list_messages(ws.id, session.id)
     assert [m.role for m in after] == ["user", "assistant", "assistant"]  # the question is not repeated
-    assert after[2].content == "Here is the full answer." and not after[2].incomplete
+    # The story's deterministic reading (here the interview's first question) follows the model's text.
+    assert after[2].content.startswith("Here is the full answer.") and not after[2].incomplete
 
 
 def test_keysmith_app_serves_the_packaged_script_on_localhost(capsys: pytest.CaptureFixture[str]) -> None:

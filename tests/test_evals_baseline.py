@@ -40,7 +40,8 @@ REASONS = {"zoom_level", "input_output_mismatch", "governance_vacuum", "change_m
            "economics_shift"}  # fmt: skip
 # Each development story set and the letter its case ids start with; each blind set and its prefix.
 DEV_SETS = {"scenarios": "s", "scenarios_dev2": "h", "scenarios_dev3": "b"}
-BLIND_SETS = {"blind_a": "ba", "blind_b": "bb"}
+# Each blind set, its id prefix, and how many stories and controls its file holds.
+BLIND_SETS = {"blind_a": ("ba", 46, 11), "blind_b": ("bb", 46, 11), "blind_c": ("bc", 48, 15)}
 # What a blind set's records may hold: ids and reason ids, never a story (docs/evaluation.md).
 BLIND_STORY_KEYS = {"id", "expected", "named", "missed"}
 BLIND_CONTROL_KEYS = {"id", "control", "kind", "ok", "diagnosed", "named", "abstained"}
@@ -151,16 +152,17 @@ def test_each_development_story_set_is_graded_apart_with_per_reason_counts(
     assert "controls" not in metrics
 
 
-@pytest.mark.parametrize(("suite", "prefix"), BLIND_SETS.items())
+@pytest.mark.parametrize(("suite", "shape"), BLIND_SETS.items())
 def test_each_blind_set_reports_counts_and_controls_and_records_no_story(
-    offline_run: runner.EvalRun, suite: str, prefix: str
+    offline_run: runner.EvalRun, suite: str, shape: tuple[str, int, int]
 ) -> None:
     """Only counts and ids are shown here, so a failure never prints a blind story."""
+    prefix, story_count, control_count = shape
     metrics, records = offline_run.summary["suites"][suite], offline_run.cases[suite]
     stories = [r for r in records if not r.get("control")]
     controls = [r for r in records if r.get("control")]
-    assert len(stories) == metrics["cases"] == 46
-    assert len(controls) == metrics["controls"] == 11
+    assert len(stories) == metrics["cases"] == story_count
+    assert len(controls) == metrics["controls"] == control_count
     assert metrics["controls_diagnosed"] == sum(1 for r in controls if r["diagnosed"])
     assert all(set(r) == BLIND_STORY_KEYS for r in stories)
     assert all(set(r) == BLIND_CONTROL_KEYS for r in controls)
@@ -283,6 +285,7 @@ def test_the_same_suites_grade_a_model_answering_over_http(
         "scenarios_dev3": {"scenarios": []},
         "blind_a": {"scenarios": [blind], "controls": controls},
         "blind_b": {"scenarios": []},  # a blind set without controls is graded too
+        "blind_c": {"scenarios": []},
         "abstention": {"cases": cases},
     }
     for name, data in files.items():
@@ -324,12 +327,12 @@ def test_the_same_suites_grade_a_model_answering_over_http(
         "found": 1,
         "wrongly_named": 0,
     }
-    # The rollout that went well was told about a Governance Vacuum: a control diagnosed.
+    # The rollout that went well is read as a stall story by the (grounding) story reader: a control
+    # diagnosed, graded on the answer's structured reasons and interview, not on the model's wording.
     assert (blind_a["controls"], blind_a["controls_diagnosed"]) == (2, 1)
-    assert [(r["id"], r["diagnosed"], r["named"]) for r in run.cases["blind_a"] if r.get("control")] == [
-        ("bac1", False, []),
-        ("bac2", True, ["governance_vacuum"]),
-    ]
+    controls = [r for r in run.cases["blind_a"] if r.get("control")]
+    assert [(r["id"], r["diagnosed"]) for r in controls] == [("bac1", False), ("bac2", True)]
+    assert controls[0]["named"] == [] and controls[1]["named"]
     assert "story" not in json.dumps(run.cases["blind_a"])
     assert (summary["suites"]["blind_b"]["cases"], summary["suites"]["blind_b"]["controls"]) == (0, 0)
     assert summary["suites"]["abstention"]["accuracy"] == 1.0

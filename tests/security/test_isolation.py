@@ -170,7 +170,10 @@ def test_bs_document_cannot_steer_the_assistant_into_as_data(
     answer = Assistant(private_settings, framework, retriever, model=model, model_spec="openai:scripted").ask(
         question, workspace_id=b
     )
-    tool_results = [str(m.content) for m in model.seen[-1] if isinstance(m, ToolMessage)]
+    seen = [m for m in model.seen[-1] if isinstance(m, ToolMessage)]
+    grounding = [str(m.content) for m in seen if m.tool_call_id.startswith("ground_")]
+    tool_results = [str(m.content) for m in seen if not m.tool_call_id.startswith("ground_")]
+    assert all(CANARY_A not in text and "Dana" not in text for text in grounding)  # run before the model
     assert len(tool_results) == 3
     assert "Globex" in tool_results[0]  # B's own document is visible to B
     assert "workspace_id" in tool_results[1]  # the smuggled argument is refused by the strict schema
