@@ -1,12 +1,18 @@
-"""Input limits: question length, upload size and a per-session request rate.
+"""Input limits: question length, upload size, files read whole, and a per-session request rate.
 
 Each check raises `InputLimitError` with a message that names the limit and the value, so the UI and the CLI
 can show it as it is. The rate limiter is in-process (one Streamlit process per replica); it keys on the
 session id, so one user's burst never slows another's.
+
+`read_capped(path, max_bytes, what)` is how Keysmith reads a file it needs whole (an answers file, a saved
+assessment's progress): only regular files, and never more than `max_bytes + 1` bytes, so `/dev/zero`, a
+FIFO or a huge file is refused in one line instead of filling memory or blocking.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 import time
 from collections import deque
@@ -37,6 +43,51 @@ def check_upload(name: str, size: int, max_bytes: int) -> None:
             f"upload {name!r}: {size / 1_048_576:.1f} MB, the limit is {max_bytes / 1_048_576:.1f} MB "
             "(KEYSMITH_MAX_UPLOAD_BYTES)"
         )
+
+
+MAX_ANSWERS_FILE_BYTES = 1_048_576  # an answers file is a few hundred bytes; 1 MiB leaves room for notes
+
+
+def read_capped(path: os.PathLike[str] | str, max_bytes: int, what: str) -> bytes:
+    """The bytes of the regular file `path`, at most `max_bytes` of them.
+
+    Raises `InputLimitError` naming the file (as `what` calls it) and the limit when the file is larger, or
+    is not a regular file (a FIFO, a device such as /dev/zero, a directory); `FileNotFoundError` and other
+    `OSError`s pass through for the caller to word. The file is opened non-blocking, so opening a FIFO
+    with no writer returns at once instead of waiting for one.
+    """
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        raise InputLimitError(
+            f"{os.fspath(path)}: not a regular file ({_kind(mode)}); "
+            f"{what} must be a regular file of at most {_size(max_bytes)}"
+        )
+    with os.fdopen(descriptor, "rb") as handle:
+        data = handle.read(max_bytes + 1)  # one byte more tells "exactly the limit" from "over it"
+    if len(data) > max_bytes:
+        raise InputLimitError(f"{os.fspath(path)}: larger than {_size(max_bytes)}, the limit for {what}")
+    return data
+
+
+def _size(count: int) -> str:
+    if count >= 1_048_576 and count % 1_048_576 == 0:
+        return f"{count // 1_048_576} MiB"
+    if count >= 1024 and count % 1024 == 0:
+        return f"{count // 1024} KiB"
+    return f"{count} bytes"
+
+
+def _kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO or pipe"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "not a plain file")
 
 
 class RateLimiter:

@@ -25,8 +25,9 @@ from keysmith.assessment import AssessmentState
 from keysmith.cli.score_text import render_report
 from keysmith.config import Settings
 from keysmith.diagnosis import full_report
-from keysmith.errors import AssessmentError
+from keysmith.errors import AssessmentError, InputLimitError
 from keysmith.framework import Framework, load_framework
+from keysmith.limits import MAX_ANSWERS_FILE_BYTES, read_capped
 from keysmith.scoring import validate_answers
 
 if TYPE_CHECKING:
@@ -66,12 +67,12 @@ def register(sub: Any) -> None:
 
 def load_progress(path: Path, framework: Framework) -> AssessmentState | None:
     """The saved state, or None when there is none; a damaged file raises `AssessmentError` naming it."""
-    if not path.is_file():
+    if not path.exists():
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_capped(path, MAX_ANSWERS_FILE_BYTES, "a progress file").decode("utf-8"))
         return AssessmentState.from_dict(data, framework)
-    except (json.JSONDecodeError, UnicodeDecodeError, AssessmentError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, AssessmentError, InputLimitError, OSError) as exc:
         raise AssessmentError(f"{path}: cannot resume ({exc}); use --restart to start again") from None
 
 

@@ -17,8 +17,9 @@ from typing import Any
 from keysmith.cli.score_text import render_report
 from keysmith.config import Settings
 from keysmith.diagnosis import report_with_diagnosis
-from keysmith.errors import ScoringInputError
+from keysmith.errors import InputLimitError, ScoringInputError
 from keysmith.framework import Framework, load_framework
+from keysmith.limits import MAX_ANSWERS_FILE_BYTES, read_capped
 from keysmith.scoring import ScoreReport, parse_answers_document, score, validate_answers, what_if
 
 _WHAT_IF = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(-?\d+|null|none|\?)\s*$", re.IGNORECASE)
@@ -64,9 +65,13 @@ def report_data(report: ScoreReport, framework: Framework) -> dict[str, Any]:
 
 
 def read_answers_file(path: Path, framework: Framework) -> dict[str, int | None]:
-    """Read and validate an answers file; every failure is one `ScoringInputError` naming the file."""
+    """Read and validate an answers file; every failure is one `ScoringInputError` naming the file.
+
+    The file must be a regular file of at most `MAX_ANSWERS_FILE_BYTES` (see `limits.read_capped`)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_capped(path, MAX_ANSWERS_FILE_BYTES, "an answers file").decode("utf-8")
+    except InputLimitError as exc:  # /dev/zero, a FIFO, a huge file: refused before it fills memory
+        raise ScoringInputError(str(exc)) from None
     except FileNotFoundError:
         raise ScoringInputError(f"{path}: file not found") from None
     except UnicodeDecodeError:
