@@ -59,6 +59,7 @@ from keysmith.store.records import (
     Session,
     Workspace,
 )
+from keysmith.store.respondents import RespondentStore
 from keysmith.store.schema import create_or_upgrade
 from keysmith.store.tables import (
     AssessmentRow,
@@ -93,8 +94,11 @@ def _name(value: object, field: str) -> str:
     return name
 
 
-class Store:
-    """The database. Thread-safe: every method runs in its own short transaction."""
+class Store(RespondentStore):
+    """The database. Thread-safe: every method runs in its own short transaction.
+
+    Respondent links (`create_respondent_link`, `open_respondent_link`, ...) come from `RespondentStore`.
+    """
 
     def __init__(self, url: str, *, sqlite_busy_seconds: float = SQLITE_BUSY_SECONDS) -> None:
         """Open the database at `url` and create missing tables; `StoreError` if it cannot be used."""

@@ -138,6 +138,27 @@ class DocumentRow(Base):
     created: Mapped[datetime]
 
 
+class RespondentRow(Base):
+    """A respondent of a workspace: a role, an optional name, the answers, and the link that opens the form.
+
+    Only the SHA-256 of the link's token is kept (`token_hash`, NULL for answers the coach entered from the
+    CLI): the token itself is shown once, when the link is made.
+    """
+
+    __tablename__ = "respondents"
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    workspace_id: Mapped[str] = _workspace_fk()
+    role: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created: Mapped[datetime]
+    expires: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    answered: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
 class FeedbackRow(Base):
     __tablename__ = "feedback"
 
