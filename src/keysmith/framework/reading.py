@@ -10,14 +10,21 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import yaml
 
 from keysmith.errors import FrameworkError
 
+# LibYAML's parser when PyYAML was built with it (about ten times faster: the framework loads at every start);
+# the constructors, and so the duplicate-key check, are the same Python code either way.
+if TYPE_CHECKING:
+    _SafeBase = yaml.SafeLoader
+else:
+    _SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-class _StrictLoader(yaml.SafeLoader):
+
+class _StrictLoader(_SafeBase):
     """A safe loader that refuses duplicate keys in a mapping."""
 
 

@@ -20,21 +20,22 @@ import importlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-import openai
-from langchain_core.embeddings import Embeddings
-from langchain_core.exceptions import ContextOverflowError
-from langchain_core.language_models import BaseChatModel
-from langchain_openai import OpenAIEmbeddings
-from pydantic import SecretStr
 
 from keysmith.config import Settings, parse_embeddings_spec
 from keysmith.errors import ConfigError, ProviderError
 from keysmith.errors import StreamCutError as StreamCutError  # re-exported: callers catch it from here
-from keysmith.models.chat import KeysmithAzureChatOpenAI, KeysmithChatOpenAI
 from keysmith.models.http import make_http_client, probe_ollama
+
+# The SDKs (openai, langchain_openai, LangChain's model classes: ~1.5 s of imports) are imported inside the
+# functions that need them, so an offline process (`keysmith ask`, the app without a model), which only
+# calls `resolve_model_spec`, never loads them.
+if TYPE_CHECKING:
+    import openai
+    from langchain_core.embeddings import Embeddings
+    from langchain_core.language_models import BaseChatModel
 
 OFFLINE = "offline"
 _NO_KEY = "not-needed"  # the openai SDK insists on some key; local servers ignore it
@@ -120,6 +121,10 @@ def load_chat_model(
     parsed = parse_spec(spec)
     if parsed.provider == OFFLINE:
         return None
+    from pydantic import SecretStr
+
+    from keysmith.models.chat import KeysmithAzureChatOpenAI, KeysmithChatOpenAI
+
     common: dict[str, Any] = {
         "streaming": True,
         "max_tokens": settings.max_tokens,
@@ -161,6 +166,9 @@ def load_embeddings(spec: str, settings: Settings) -> Embeddings:
         module = importlib.import_module("keysmith.retrieval.embeddings")
         local: Embeddings = module.ChromaLangChainEmbeddings(module.LocalMiniLMEmbeddingFunction())
         return local
+    from langchain_openai import OpenAIEmbeddings
+    from pydantic import SecretStr
+
     return OpenAIEmbeddings(
         model=model,
         api_key=SecretStr(_require(settings.openai_api_key, "OPENAI_API_KEY", spec.strip())),
@@ -182,6 +190,8 @@ def provider_failure(exc: BaseException, spec: str = "") -> ProviderError | None
 
 def is_provider_error(exc: BaseException) -> bool:
     """True for failures of the provider or the network (as opposed to bugs or tool errors)."""
+    import openai
+
     return isinstance(
         exc, openai.OpenAIError | httpx.HTTPError | ProviderError | ConnectionError | TimeoutError
     )
@@ -262,6 +272,9 @@ _CONTEXT_PHRASES = (
 
 def _context_overflow(exc: BaseException) -> str | None:
     """The server's words when `exc` says the prompt did not fit the model's context window, else None."""
+    import openai
+    from langchain_core.exceptions import ContextOverflowError
+
     if isinstance(exc, openai.APIStatusError):
         text = f"{getattr(exc, 'message', '')} {exc.body}"
     elif isinstance(exc, openai.APIError | ContextOverflowError):
@@ -291,6 +304,8 @@ def classify_provider_error(exc: BaseException, spec: str = "") -> ProviderError
 
     `spec` (the KEYSMITH_MODEL value) lets the message name the right variable to fix.
     """
+    import openai
+
     if isinstance(exc, ProviderError):
         return exc
     overflow = _context_overflow(exc)

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, ValidationError
 
 from keysmith.assessment import AssessmentState
@@ -31,6 +30,9 @@ from keysmith.reader import LearnedReader
 from keysmith.retrieval import Passage, Retriever
 from keysmith.tools import args as tool_args
 from keysmith.tools.impl import ToolImpl, ToolResult
+
+if TYPE_CHECKING:  # LangChain's tool classes (~0.8 s of imports) load only when a model needs the tools
+    from langchain_core.tools import BaseTool
 
 # Errors that mean "the arguments were wrong": shown to the model so it can correct itself.
 _ARGUMENT_ERRORS = (ScoringInputError, FrameworkError, AssessmentError)
@@ -181,6 +183,8 @@ class Toolbox:
         return [self._as_tool(spec) for spec in self._specs.values()]
 
     def _as_tool(self, spec: _Spec) -> BaseTool:
+        from langchain_core.tools import StructuredTool, ToolException
+
         def run(**kwargs: Any) -> str:
             result = self.call(spec.name, **kwargs)
             if not result.ok:
