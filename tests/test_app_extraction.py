@@ -88,3 +88,49 @@ def test_an_unusable_reading_is_not_recorded_and_says_why(
     _say(at, WORDS)
     assert at.subheader[0].value == first and not at.info
     assert any("less than or equal to 5" in w.value for w in at.warning)
+
+
+UNSURE = "it mostly works but the outputs need checking on about a third of cases"
+
+
+def _first_variable_answers(data_dir: Path, workspace: str) -> dict[str, int | None] | None:
+    """The saved answers of `workspace`'s assessment, or None when nothing was saved."""
+    framework = load_framework(Settings.from_env().framework_dir)
+    store = Store(f"sqlite:///{data_dir / 'keysmith.db'}")
+    ws = next(w for w in store.list_workspaces() if w.name == workspace)
+    saved = store.list_assessments(ws.id)
+    return machine.answers(AssessmentState.from_dict(saved[0].state, framework)) if saved else None
+
+
+def test_an_unsure_offline_reading_is_shown_back_and_recorded_only_on_confirm(app_env: Path) -> None:
+    at = _assessment("Unsure words client")
+    first = at.subheader[0].value
+    _say(at, UNSURE)
+    assert [i.value for i in at.info] == ['I read that as 4 (strong) because you said "mostly".']
+    assert any("rests on a few words" in c.value for c in at.caption)
+    assert at.subheader[0].value == first and "0 answered" in at.get("progress")[0].proto.text
+    assert _first_variable_answers(app_env, "Unsure words client") is None  # nothing before Confirm
+
+    click(at, "Change")  # the words come back to edit
+    assert next(t for t in at.text_input if t.label == BOX).value == UNSURE
+    _say(at, UNSURE)
+    click(at, "Confirm")
+    assert at.subheader[0].value != first and "1 answered" in at.get("progress")[0].proto.text
+    framework = load_framework(Settings.from_env().framework_dir)
+    assert _first_variable_answers(app_env, "Unsure words client") == {framework.variables[0].id: 4}
+
+
+def test_a_sure_offline_reading_is_recorded_at_once_and_the_box_emptied(app_env: Path) -> None:
+    at = _assessment("Sure words client")
+    _say(at, "pretty weak")
+    assert not at.info and any("Recorded" in s.value for s in at.success)
+    assert next(t for t in at.text_input if t.label == BOX).value == ""
+
+
+def test_words_nothing_can_read_stay_in_the_box_with_a_warning(app_env: Path) -> None:
+    at = _assessment("Banana client")
+    first = at.subheader[0].value
+    _say(at, "banana")
+    assert any("could not read that" in w.value for w in at.warning)
+    assert at.subheader[0].value == first
+    assert next(t for t in at.text_input if t.label == BOX).value == "banana"

@@ -76,3 +76,15 @@ def test_a_damaged_progress_file_is_one_clear_line(tmp_path: Path) -> None:
     assert "--restart" in result.stderr and "Traceback" not in result.stderr
     restarted = assess(["quit"], "--progress", str(progress), "--restart", cwd=tmp_path)
     assert restarted.returncode == 0
+
+
+def test_an_unsure_reading_is_shown_back_and_recorded_only_on_yes(tmp_path: Path) -> None:
+    unsure = "it mostly works but the outputs need checking on about a third of cases"
+    result = assess([unsure, "n", unsure, "y", "quit"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.count('I read that as 4 (strong) because you said "mostly". Record 4? [Y/n]') == 2
+    assert "Not recorded: answer again." in out
+    progress = json.loads((tmp_path / "data" / "assessment-progress.json").read_text(encoding="utf-8"))
+    assert progress["answers"] == {"technology_fit": 4}
+    assert progress["notes"] == {"technology_fit": unsure}

@@ -161,3 +161,26 @@ def test_assess_with_model_reads_words_over_http(
     assert f'I read that as 5 (very strong) because you said "{TEXT}". Record 5? [Y/n] ' in out
     assert any(line.startswith("Recorded ") and "as 5 (very strong)" in line for line in out)
     assert len(openai_server.chat_requests()) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "certain"),
+    [
+        ("it mostly works but the outputs need checking on about a third of cases", 4, False),
+        ("we have a pretty solid data platform these days", 4, False),
+        ("good, though patchy in places", None, True),  # two readings: not understood at all
+        ("pretty weak", 2, True),
+        ("4, but only in two regions", 4, True),  # a number is the user's own rating
+        ("no idea", None, True),
+    ],
+)
+def test_the_offline_reader_says_when_its_reading_needs_confirming(
+    text: str, value: int | None, certain: bool
+) -> None:
+    from keysmith.extraction import UNSURE_NOTICE, offline_reading
+
+    parsed = machine.parse_answer(text)
+    assert (parsed.value, parsed.certain) == (value, certain)
+    reading = offline_reading(parsed)
+    assert reading.value == value
+    assert (reading.message == UNSURE_NOTICE) is (parsed.understood and not certain)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from keysmith.assessment.parsing import HELP, MAX_ANSWER_CHARS, parse_answer
+from keysmith.assessment.parsing import HELP, MAX_ANSWER_CHARS, ParsedAnswer, parse_answer
 from keysmith.diagnosis import answer_label
 from keysmith.prompts import render
 
@@ -60,6 +60,17 @@ def reading_text(reading: Extraction) -> str:
     if reading.dont_know or reading.value is None:
         return f"I read that as don't know{said}."
     return f"I read that as {reading.value} ({answer_label(reading.value)}){said}."
+
+
+UNSURE_NOTICE = (
+    "This reading rests on a few words of a longer answer. Confirm it, or change your words or pick a number."
+)
+
+
+def offline_reading(parsed: ParsedAnswer) -> Extraction:
+    """An offline parser's reading (one it is not certain of) in the shape the caller confirms back."""
+    notice = parsed.message if parsed.certain else UNSURE_NOTICE
+    return Extraction(parsed.value, parsed.dont_know, parsed.understood, parsed.matched, notice)
 
 
 def _prompt(question: Question, text: str) -> str:

@@ -12,17 +12,24 @@ huge strings, non-strings). It understands, in this order of precedence:
 3. a bare "yes" (4) or "no" (1) at the start of the answer, only when nothing above matched.
 4. "don't know", "not sure", "no idea", "unsure", "n/a", "?", "skip" -> `dont_know`, when no value was given
    ("not sure, maybe 3" is a 3: the user offered an estimate).
+
+A reading from words (2. or 3.) is `certain=False` when it rests on a few words of a longer answer (more than
+`SURE_MAX_WORDS` words) or the answer turns on a contrast ("but", "though", "except"): "it mostly works but
+the outputs need checking on about a third of cases" reads as 4 from "mostly", which the user must confirm
+before it is recorded. A number, a button value and "don't know" are always certain.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from keysmith.text.matching import expand_contractions, fold
 from keysmith.text.numbers import SMALL_NUMBERS
 
 MAX_ANSWER_CHARS = 500
+SURE_MAX_WORDS = 6  # "pretty weak, honestly" is sure; a sentence read from one of its words is not
+_CONTRAST = frozenset({"but", "though", "although", "however", "except", "apart", "whereas", "unless"})
 HELP = (
     "Reply with a number from 1 (very weak) to 5 (very strong), a word such as 'weak', 'ok' or 'strong', "
     "or 'don't know'."
@@ -33,7 +40,8 @@ HELP = (
 class ParsedAnswer:
     """`value` 1..5, or `dont_know`; `understood` is False when neither could be read (see `message`).
 
-    `matched` quotes the words that decided the reading, so the caller can confirm it back to the user.
+    `matched` quotes the words that decided the reading, so the caller can confirm it back to the user;
+    `certain` is False when that reading should be confirmed before it is recorded (see the module doc).
     """
 
     value: int | None
@@ -41,6 +49,7 @@ class ParsedAnswer:
     understood: bool
     matched: str = ""
     message: str = ""
+    certain: bool = True
 
 
 def _not_understood(message: str) -> ParsedAnswer:
@@ -234,7 +243,9 @@ def _decide(
         return _single(numbers, out_of_scale)
     for candidates in (_qualities(words), _yes_no(words, tokens)):
         if candidates:
-            return _single(candidates, [])
+            parsed = _single(candidates, [])
+            unsure = len(words) > SURE_MAX_WORDS or not _CONTRAST.isdisjoint(words)
+            return replace(parsed, certain=False) if parsed.understood and unsure else parsed
     if dont_know:
         return ParsedAnswer(None, True, True, dont_know)
     return _not_understood("I could not read that as an answer.")

@@ -7,9 +7,10 @@ Progress is saved after every answer, so an interrupted run loses nothing. At th
 (pilot vs production, weight shift, levers, omissions, stall reasons, archetypes) is printed, the answers
 are written to `--answers-out` in the `keysmith score` file format, and the progress file is removed.
 
-With a model (`--model SPEC`, or KEYSMITH_MODEL set to one), words the offline parser cannot read are read
-by the model (`keysmith.extraction`); the reading is shown back and recorded only when the user confirms it
-("Record 2? [Y/n]"). Without one, nothing changes.
+Words the offline parser is sure of are recorded at once. A reading it is not sure of ("it mostly works
+but ..." read from "mostly") is shown back and recorded only when the user confirms it ("Record 4? [Y/n]").
+With a model (`--model SPEC`, or KEYSMITH_MODEL set to one), words the parser cannot read or is unsure of
+are read by the model (`keysmith.extraction`) and confirmed the same way.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from keysmith import assessment
 from keysmith.assessment import AssessmentState
+from keysmith.cli import assess_workspace
 from keysmith.cli.score_text import render_report
 from keysmith.config import Settings
 from keysmith.diagnosis import full_report
@@ -62,6 +64,7 @@ def register(sub: Any) -> None:
         default=None,
         help="a model to read answers in your own words (overrides KEYSMITH_MODEL), e.g. openai:gpt-4o-mini",
     )
+    assess_workspace.add_arguments(parser)  # --workspace WS [--respondent ROLE] --answers FILE
     parser.set_defaults(handler=run)
 
 
@@ -92,18 +95,19 @@ def _show(question: assessment.Question) -> str:
 
 
 def _confirmed(
-    result: assessment.AnswerResult,
+    state: AssessmentState,
     question: assessment.Question,
     raw: str,
-    reader: Reader,
+    reader: Reader | None,
     io: tuple[Callable[[str], str], Callable[[str], None]],
 ) -> assessment.AnswerResult | None:
-    """Have the model read an answer the offline parser could not, and record it only if the user says
-    yes; None (nothing recorded) otherwise. Raises EOFError when the input ends at the prompt."""
-    from keysmith.extraction import reading_text
+    """Read an answer the offline parser could not read or is unsure of (the model's reading when there is
+    a `reader`, else the parser's own), and record it only if the user says yes; None (nothing recorded)
+    otherwise. Raises EOFError when the input ends at the prompt."""
+    from keysmith.extraction import offline_reading, reading_text
 
     read, write = io
-    reading = reader(question, raw)
+    reading = reader(question, raw) if reader else offline_reading(assessment.parse_answer(raw))
     if not reading.understood:
         write(f"{question.name}: {reading.message}")
         return None
@@ -115,7 +119,7 @@ def _confirmed(
         write("Not recorded: answer again.")
         return None
     value = None if reading.dont_know else reading.value
-    return assessment.answer(result.state, question.variable_id, value, note=raw)
+    return assessment.answer(state, question.variable_id, value, note=raw)
 
 
 def ask_all(
@@ -147,9 +151,10 @@ def ask_all(
             write(HELP)
             continue
         result: assessment.AnswerResult | None = assessment.answer(state, question.variable_id, raw)
-        if result is not None and not result.understood and reader is not None:
+        unsure = result is not None and result.understood and not assessment.parse_answer(raw).certain
+        if result is not None and (unsure or (not result.understood and reader is not None)):
             try:
-                result = _confirmed(result, question, raw, reader, (read, write))
+                result = _confirmed(state, question, raw, reader, (read, write))
             except EOFError:
                 return state, False
         if result is None:
@@ -180,6 +185,8 @@ def run(
     args: argparse.Namespace, read: Callable[[str], str] = input, write: Callable[[str], None] = print
 ) -> int:
     """Run the assessment; print the report at the end."""
+    if assess_workspace.wanted(args):
+        return assess_workspace.run(args)
     settings = Settings.from_env()
     framework = load_framework(settings.framework_dir)
     progress = Path(args.progress) if args.progress else settings.data_dir / PROGRESS_FILE

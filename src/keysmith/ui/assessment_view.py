@@ -4,9 +4,11 @@ The state machine is `keysmith.assessment` (immutable states); this page only sh
 hands the user's choice to `assessment.answer`. Every step is saved to the store at once, so a refresh or a
 restart resumes at the same question; the finished report is saved with it.
 
-Own words go to the offline parser first. Only when it cannot read them and a language model is live does
-the model read them (`keysmith.extraction`); its reading is shown back ("I read that as 2 (weak) because you
-said …") and recorded only when the user confirms it; "Change" puts their words back in the box.
+Own words go to the offline parser first. A reading it is sure of is recorded at once. One it is not sure of
+(a quality word in a longer answer, or an answer that turns on "but") is read by the language model when one
+is live (`keysmith.extraction`), else kept as it is; either way it is shown back ("I read that as 4 (strong)
+because you said "mostly".") and recorded only when the user confirms it. Words nothing could read stay in
+the box with a warning, and "Change" puts the words of a reading back in the box.
 
 An assessment started from the chat (`start_prefilled`) begins with the readings the diagnosis interview
 recorded already answered, each with a note saying so (`chat_note`); the page says in one line which
@@ -25,7 +27,7 @@ import streamlit as st
 from keysmith import assessment as machine
 from keysmith.assessment import AssessmentState, Question
 from keysmith.diagnosis import full_report
-from keysmith.extraction import Extraction, extract_answer, reading_text
+from keysmith.extraction import Extraction, extract_answer, offline_reading, reading_text
 from keysmith.text.numbers import count_word
 from keysmith.ui import report_downloads, scorecard, sessions
 from keysmith.ui.state import Resources
@@ -166,30 +168,43 @@ def _words_key(variable_id: str) -> str:
 
 
 def _words_form(res: Resources, current: AssessmentState, question: Question) -> None:
-    with st.form(f"words-{question.variable_id}", clear_on_submit=True, border=False):
-        words = st.text_input(
+    # Not cleared on submit: words that could not be read stay in the box to correct (the callback clears
+    # the box itself once the words were recorded or are shown back for confirmation).
+    with st.form(f"words-{question.variable_id}", clear_on_submit=False, border=False):
+        st.text_input(
             "Or answer in your own words",
             placeholder="e.g. “pretty weak, maybe a 2”",
             key=_words_key(question.variable_id),
         )
-        if st.form_submit_button("Answer") and words.strip():
-            _answer_words(res, current, question, words)
-            st.rerun()
+        st.form_submit_button("Answer", on_click=_submit_words, args=(res, current, question))
 
 
-def _answer_words(res: Resources, current: AssessmentState, question: Question, words: str) -> None:
-    """Offline parser first; when it cannot read `words` and a model is live, ask the model to read them
-    and hold its reading for confirmation (nothing is recorded until the user confirms)."""
-    model = res.assistant.model
-    if model is None or machine.answer(current, question.variable_id, words).understood:
+def _submit_words(res: Resources, current: AssessmentState, question: Question) -> None:
+    """The form's callback: read the box; empty it only when the words were taken (recorded or held)."""
+    key = _words_key(question.variable_id)
+    words = str(st.session_state.get(key) or "")
+    if words.strip() and _answer_words(res, current, question, words):
+        st.session_state[key] = ""
+
+
+def _answer_words(res: Resources, current: AssessmentState, question: Question, words: str) -> bool:
+    """Record `words` when the offline parser is sure of them; hold an unsure reading (the model's when
+    one is live, else the parser's) for confirmation; warn when nothing could read them. Returns whether
+    the words were taken (recorded or held), False when they must stay in the box."""
+    parsed = machine.parse_answer(words)
+    if parsed.understood and parsed.certain:
         _record(res, current, question.variable_id, words)
-        return
-    with st.spinner("Reading your answer…"):
-        reading = extract_answer(model, question, words, res.assistant.mode)
+        return True
+    reading = offline_reading(parsed)
+    model = res.assistant.model
+    if model is not None:
+        with st.spinner("Reading your answer…"):
+            reading = extract_answer(model, question, words, res.assistant.mode)
     if reading.understood:
         st.session_state[_PENDING] = (question.variable_id, reading, words)
-    else:
-        st.session_state[_FLASH] = ("warn", f"{question.name}: {reading.message}")
+        return True
+    st.session_state[_FLASH] = ("warn", f"{question.name}: {reading.message}")
+    return False
 
 
 def _confirm_reading(
