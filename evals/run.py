@@ -49,7 +49,9 @@ BASELINE = RESULTS / "baseline" / "summary.json"
 DEV_SUITES: tuple[str, ...] = ("scenarios", "scenarios_dev2", "scenarios_dev3")
 BLIND_SUITES: tuple[str, ...] = ("blind_a", "blind_b", "blind_c")
 STORY_SUITES = (*DEV_SUITES, *BLIND_SUITES)
-SUITES = ("retrieval", "abstention", *STORY_SUITES, "assessment", "numbers", "citations", "interview")
+SUITES = (
+    "retrieval", "abstention", *STORY_SUITES, "assessment", "numbers", "citations", "interview", "client_docs"
+)
 _ANSWER_SUITES = {"abstention", *STORY_SUITES, "numbers", "citations"}
 # suite -> (dataset file, ((list key, question field, required), ...)): the questions a suite asks Keysmith
 _ASKED: dict[str, tuple[str, tuple[tuple[str, str, bool], ...]]] = {
@@ -241,6 +243,10 @@ def run_evals(
     if "interview" in suites:
         say("interview: every story set, with a simulated respondent")
         results["interview"] = _interview(settings, framework, retriever, spec, datasets)
+    if "client_docs" in suites:  # a coach's questions about client documents (evals/client_docs.py)
+        from evals.client_docs import client_docs_suite
+
+        results["client_docs"] = client_docs_suite(settings, framework, retriever, spec, datasets)
     if judge_spec and turns:
         results["judge"] = _judge(settings, judge_spec, list(turns.values()), retriever)
     summary = _summary(results, turns, spec, started)

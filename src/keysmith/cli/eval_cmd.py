@@ -38,6 +38,7 @@ _SUITES = (
     "numbers",
     "citations",
     "interview",
+    "client_docs",
 )
 _ROOT = Path(__file__).resolve().parents[3]
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from keysmith.answer import Answer
 from keysmith.composer import frames
+from keysmith.composer.documents import document_answer
 from keysmith.composer.explain import explain_answer
 from keysmith.composer.frames import Draft
 from keysmith.composer.framework_answers import archetype_answer, limits_answer, step_answer
@@ -51,6 +52,10 @@ class Composer:
     def draft(self, question: str, toolbox: Toolbox) -> Draft:
         """The answer before the guards (the assistant appends it to a model's partial answer)."""
         chosen = self.route(question)
+        if chosen.intent in ("explain", "diagnose", "limits"):  # a client's document may answer it best
+            from_document = document_answer(question, toolbox, self.framework)
+            if from_document is not None:
+                return from_document
         handlers: dict[str, Handler] = {
             "diagnose": lambda q, r, t: diagnose_answer(q, t, self.framework),
             "assessment": lambda q, r, t: self._assessment(t),

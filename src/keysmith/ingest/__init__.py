@@ -29,6 +29,8 @@ from keysmith.retrieval.vectorstore import bump_revision, guarded, open_client, 
 MARKER_NAME = ".keysmith-index"
 CLIENT_KIND = "client_document"
 BATCH = 16
+# A client passage is cited as evidence, and the story reader reads it: short enough to carry one point.
+CLIENT_CHUNK_CHARS = 700
 Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
 Function = EmbeddingFunction[Documents]
 
@@ -153,13 +155,30 @@ def _check_names(workspace_id: str, name: str) -> None:
         raise IngestError(f"client document: a name is required, got {name!r}")
 
 
+def document_hash(text: str) -> str:
+    """sha256 of a document's text with whitespace normalised (the same file extracted twice matches)."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class DocumentIndexed:
+    """What `add_client_document` did: `unchanged` when the same text was already indexed in the workspace
+    (then `same_as` names the document that holds it and nothing was written)."""
+
+    name: str
+    chunks: int
+    unchanged: bool
+    same_as: str = ""
+
+
 def client_document_chunks(workspace_id: str, name: str, text: str) -> list[Chunk]:
     """Chunks of a coach's uploaded document (headings respected when it has any), cited by its name."""
     _check_names(workspace_id, name)
     page_id = _document_page_id(workspace_id, name)
+    digest = document_hash(text)
     chunks: list[Chunk] = []
     for path, body in sections(text):
-        for part in split_long(body):
+        for part in split_long(body, CLIENT_CHUNK_CHARS):
             chunks.append(
                 Chunk(
                     id=f"{page_id}#part-{len(chunks) + 1}",
@@ -171,6 +190,7 @@ def client_document_chunks(workspace_id: str, name: str, text: str) -> list[Chun
                     related_variables=(),
                     text=part,
                     workspace_id=workspace_id,
+                    document_hash=digest,
                 )
             )
     if not chunks:
@@ -181,15 +201,39 @@ def client_document_chunks(workspace_id: str, name: str, text: str) -> list[Chun
 def index_client_document(
     settings: Settings, workspace_id: str, name: str, text: str, *, function: Function | None = None
 ) -> int:
-    """Index (or re-index, replacing the old version) one workspace's document; returns its chunk count."""
+    """Index (or re-index, replacing the old version) one workspace's document; returns its chunk count.
+
+    Idempotent: the same text already indexed in the workspace is left as it is (see `add_client_document`).
+    """
+    return add_client_document(settings, workspace_id, name, text, function=function).chunks
+
+
+def add_client_document(
+    settings: Settings, workspace_id: str, name: str, text: str, *, function: Function | None = None
+) -> DocumentIndexed:
+    """Index one workspace document unless its text (by `document_hash`) is already indexed there.
+
+    A new text under a name already indexed replaces that document's chunks. Nothing is embedded or
+    written for a text the workspace already holds, under any name.
+    """
     chunks = client_document_chunks(workspace_id, name, text)
     collection, chosen = _collection(settings, function)
+    where = {"$and": [{"workspace_id": workspace_id}, {"document_hash": chunks[0].document_hash}]}
+    found = guarded(
+        settings,
+        "read the knowledge index",
+        lambda: collection.get(where=where, include=["metadatas"]),  # type: ignore[arg-type]
+    )
+    if found["ids"]:
+        holder = str(((found.get("metadatas") or [{}])[0] or {}).get("title", name))
+        held = sum(1 for m in found.get("metadatas") or [] if (m or {}).get("title") == holder)
+        return DocumentIndexed(name=name, chunks=held, unchanged=True, same_as=holder)
     _delete_where(
         settings, collection, {"$and": [{"workspace_id": workspace_id}, {"page_id": chunks[0].page_id}]}
     )
     _write(settings, collection, chunks, chosen, None)
     guarded(settings, "update the knowledge index", lambda: bump_revision(collection))
-    return len(chunks)
+    return DocumentIndexed(name=name, chunks=len(chunks), unchanged=False)
 
 
 def _delete_where(settings: Settings, collection: Collection, where: dict[str, object]) -> int:

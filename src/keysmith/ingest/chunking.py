@@ -56,6 +56,7 @@ class Chunk:
     text: str
     workspace_id: str = ""  # "" = framework text, shared by every workspace
     facts_from: tuple[str, ...] = ()  # the page's source ids; client documents have none
+    document_hash: str = ""  # client documents: sha256 of the whole document's text (idempotent uploads)
 
     @property
     def embed_text(self) -> str:
@@ -79,7 +80,9 @@ class Chunk:
         return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode("utf-8")).hexdigest()
 
     def metadata(self) -> dict[str, str]:
+        extra = {"document_hash": self.document_hash} if self.document_hash else {}
         return {
+            **extra,
             "page_id": self.page_id,
             "source": self.source,
             "title": self.title,

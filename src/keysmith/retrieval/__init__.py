@@ -271,6 +271,18 @@ class Retriever:
         passages = tuple(_passage(i, corpus.texts[i], corpus.metadata[i], fused[i], registry) for i in best)
         return SearchResult(abstained=False, results=passages)
 
+    def workspace_passages(self, workspace_id: str) -> list[Passage]:
+        """Every client-document passage of one workspace, in document and reading order (score 0.0).
+
+        Used to read a client's documents as evidence (the advice draft); never another workspace's."""
+        if not workspace_id:
+            return []
+        corpus = self._load_corpus(self._collection())
+        registry = self._registry()
+        own = [i for i, m in corpus.metadata.items() if m.get("workspace_id") == workspace_id]
+        own.sort(key=lambda i: (corpus.metadata[i].get("title", ""), _part_number(i), i))
+        return [_passage(i, corpus.texts[i], corpus.metadata[i], 0.0, registry) for i in own]
+
     def get(self, passage_id: str) -> Passage | None:
         """The passage with this id, or None (score 0.0: it was not searched for)."""
         collection = self._collection()
@@ -284,6 +296,12 @@ class Retriever:
         text = (found.get("documents") or [""])[0] or ""
         meta = scalar_metadata((found.get("metadatas") or [{}])[0])
         return _passage(passage_id, text, meta, 0.0, self._registry())
+
+
+def _part_number(passage_id: str) -> int:
+    """`...#part-12` -> 12 (client chunks are numbered in reading order); 0 when there is no number."""
+    tail = passage_id.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
 
 
 def _passage(
