@@ -45,7 +45,20 @@ def _docx(data: bytes) -> str:
     from docx import Document
 
     document = Document(io.BytesIO(data))
-    return "\n\n".join(p.text for p in document.paragraphs if p.text.strip())
+    return "\n\n".join(
+        _docx_line(p.style.name if p.style else "", p.text) for p in document.paragraphs if p.text.strip()
+    )
+
+
+def _docx_line(style: str, text: str) -> str:
+    """A paragraph as Markdown: Word's Title is the document title (`#`), Heading 1 a section (`##`) and
+    Heading 2 or deeper a subsection (`###`), so the document is split at its own sections."""
+    if style == "Title":
+        return f"# {text.strip()}"
+    if style.startswith("Heading"):
+        level = style.removeprefix("Heading").strip()
+        return f"{'##' if level in ('', '1') else '###'} {text.strip()}"
+    return text
 
 
 def _plain(data: bytes) -> str:
