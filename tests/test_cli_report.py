@@ -108,7 +108,7 @@ def test_answers_without_a_saved_report_are_scored(
 def test_unknown_session_is_one_line_exit_2(tmp_path: Path, stored: dict[str, str]) -> None:
     result = keysmith("report", "no-such-session", cwd=tmp_path)
     assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == "keysmith: session 'no-such-session' not found\n"
+    assert result.stderr == "keysmith: session or workspace 'no-such-session' not found\n"
 
 
 @pytest.mark.parametrize(
@@ -137,7 +137,8 @@ def test_bad_requests_are_one_line_exit_2(
 
 
 def test_cli_formats_match_the_renderer() -> None:
-    assert report_command.FORMATS == FORMATS
+    # json is the workspace report's extra format (tests/test_cli_respondents.py)
+    assert (*FORMATS, "json") == report_command.FORMATS
 
 
 def test_session_report_is_scoped_by_workspace(tmp_path: Path, stored: dict[str, str]) -> None:
