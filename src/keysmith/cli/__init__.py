@@ -12,10 +12,21 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from keysmith.cli import app_cmd, ask, assess, eval_cmd, framework_cmd, index, report, score, search
+from keysmith.cli import (
+    app_cmd,
+    ask,
+    assess,
+    eval_cmd,
+    framework_cmd,
+    index,
+    report,
+    score,
+    search,
+    workspace,
+)
 from keysmith.errors import KeysmithError
 
-_COMMANDS = (index, search, framework_cmd, score, ask, assess, report, eval_cmd, app_cmd)
+_COMMANDS = (index, search, framework_cmd, score, ask, assess, report, eval_cmd, app_cmd, workspace)
 
 Handler = Callable[[argparse.Namespace], int]
 

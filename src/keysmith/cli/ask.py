@@ -4,6 +4,8 @@ Prints the answer with its numbered sources, or with `--json` the `Answer.to_dic
 `citations` [{id, source, heading, excerpt}], `tool_calls`, `abstained`, `mode` (`offline`, the model spec,
 or `offline (fallback: <reason>)`), `incomplete`, `notice`, `follow_ups`, and for a story `session_id`,
 `reasons` [{id, strength, evidence}] and `question` (null, or the interview's question with its `options`).
+`--workspace WS` (a workspace's name or id) asks in a coach's client workspace: its documents are searched
+beside the framework, and a citation of one carries `source: "client document: <file name>"`.
 Every turn is saved as a session in the store; `--session ID --reply OPTION` answers that session's pending
 question (`--reply skip` ends the interview with the best reading). Without `--json`, a pending question is
 asked on the terminal with its options as numbered choices, until the interview ends.
@@ -39,6 +41,9 @@ def register(sub: Any) -> None:
     parser.add_argument("--session", metavar="ID", help="continue this session (with --reply)")
     parser.add_argument("--reply", metavar="OPTION", help="answer the session's pending question (or 'skip')")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    parser.add_argument(
+        "--workspace", metavar="WS", help="ask in this client workspace (name or id): its documents are cited"
+    )
     parser.add_argument(
         "--model",
         metavar="SPEC",
@@ -141,19 +146,21 @@ def run(args: argparse.Namespace) -> int:
     question = None if args.session else check_question(args.question or "", settings.max_question_chars)
     from keysmith.assistant import Assistant  # heavy imports only after the input passed its checks
     from keysmith.store import Store
+    from keysmith.store.lookup import resolve_workspace
 
     store = Store.from_settings(settings)
     assistant = Assistant.from_settings(settings)
     if question is not None:
-        workspace = store.default_workspace()
+        workspace = resolve_workspace(store, args.workspace) if args.workspace else store.default_workspace()
+        scope = workspace.id if args.workspace else None  # the default workspace keeps its old behaviour
         session = store.create_session(workspace.id, "diagnose", title=question[:80])
-        answer = assistant.ask(question)
+        answer = assistant.ask(question, workspace_id=scope)
         _save(store, workspace.id, session.id, question, answer, question)
         workspace_id, session_id, story = workspace.id, session.id, question
     else:
         workspace_id, story, state, _ = _pending(store, args.session)
         session_id = args.session
-        answer = assistant.reply(story, state, args.reply)
+        answer = assistant.reply(story, state, args.reply, workspace_id=workspace_id)
         _save(store, workspace_id, session_id, f"(reply) {args.reply}", answer, story)
     _print(answer, args.json)
     # On a terminal (not --json), the interview goes on as numbered choices until it ends.
