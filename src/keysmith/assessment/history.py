@@ -129,3 +129,21 @@ def change_lines(history: Sequence[Entry], names: Mapping[str, str]) -> list[str
     if not moved:
         lines.append("No answer changed since the previous assessment. [score]")
     return lines
+
+
+CHANGES_HEADING = "## What changed since last time"
+_BEFORE = ("## Suggested next step", "Best regards,")
+
+
+def with_changes(body: str, lines: Sequence[str]) -> str:
+    """`body` (a Markdown advice draft) with a "What changed since last time" section of `lines` put before
+    its suggested next step (else before the sign-off, else at the end); `body` unchanged when `lines` is
+    empty or the section is already there."""
+    if not lines or CHANGES_HEADING in body:
+        return body
+    section = "\n".join([CHANGES_HEADING, *(f"- {line}" for line in lines)]) + "\n\n"
+    for marker in _BEFORE:
+        at = body.find(marker)
+        if at >= 0 and (at == 0 or body[at - 1] == "\n"):
+            return body[:at] + section + body[at:]
+    return body.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from keysmith.store.records import Draft, Workspace
-from keysmith.ui import render, report_downloads
+from keysmith.ui import history_view, render, report_downloads
 from keysmith.ui.advice_draft import AdviceDraft, compose
 from keysmith.ui.state import Resources
 
@@ -64,6 +64,7 @@ def _create(res: Resources, ws: Workspace, kind: str) -> None:
         model = res.assistant.model
         if model is not None:
             body, sources, notice = _model_draft(res, model, ws, (kind, report, notes), made)
+    body = history_view.draft_with_changes(res, ws, body)  # "what changed since last time" [score] lines
     saved = res.store.save_draft(ws.id, kind, body, title=made.title, sources=sources)
     st.session_state[_OPEN] = saved.id
     if notice:

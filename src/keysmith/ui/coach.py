@@ -1,4 +1,7 @@
-"""*Coach*: a workspace per client — notes, the client's assessments, documents, and advice drafts.
+"""*Coach*: a workspace per client — its chat, notes, the client's assessments, documents, and advice drafts.
+
+The chat is the workspace's own conversation (the same chat as *Diagnose my pilot*, in this workspace), so a
+question the client's documents answer cites them without leaving the coach page.
 
 Documents are indexed for their workspace only (retrieval filters by `workspace_id`), so one client's
 material can never surface in another's answers. A draft is edited here and approved by the coach; only an
@@ -7,31 +10,37 @@ approved draft can be downloaded (`keysmith.report` builds the files).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import streamlit as st
 
 from keysmith.errors import KeysmithError
-from keysmith.ingest import delete_client_document, index_client_document
-from keysmith.limits import check_upload
+from keysmith.ingest import delete_client_document
+from keysmith.ingest.extract import SUFFIXES
+from keysmith.ingest.upload import add_document
 from keysmith.store.records import Workspace
-from keysmith.ui import advice_view, sessions, state
-from keysmith.ui.extract import SUFFIXES, extract_text
+from keysmith.ui import advice_view, history_view, respondents_view, sessions, state
 from keysmith.ui.state import Resources
+
+_UPLOAD_NOTE = "upload_note_"  # + workspace id: what the last upload did, shown once after the rerun
 
 
 def render_page(res: Resources) -> None:
-    """Workspace management on top, then the client's material in tabs."""
+    """Workspace management on top, then the client's material in tabs (`_TABS`: one function per tab)."""
     ws = sessions.workspace(res)
     _manage_workspaces(res, ws)
     st.subheader(f"Client: {ws.name}")
-    notes, assessments, documents, drafts = st.tabs(["Notes", "Assessments", "Documents", "Draft advice"])
-    with notes:
-        _notes(res, ws)
-    with assessments:
-        _assessments(res, ws)
-    with documents:
-        _documents(res, ws)
-    with drafts:
-        advice_view.render_drafts(res, ws)
+    for tab, (_label, show) in zip(st.tabs([label for label, _ in _TABS]), _TABS, strict=True):
+        with tab:
+            show(res, ws)
+
+
+def _chat(res: Resources, ws: Workspace) -> None:
+    from keysmith.ui import chat  # the chat's libraries load only on the coach page that shows it
+
+    st.caption(f"Ask about {ws.name}: answers cite this client's documents beside the framework.")
+    chat.render_page(res)
 
 
 def _manage_workspaces(res: Resources, ws: Workspace) -> None:
@@ -91,6 +100,8 @@ def _assessments(res: Resources, ws: Workspace) -> None:
             f"production **{scores['production']}**"
         )
     st.button("Take an assessment for this client", on_click=_start_assessment, args=(ws.id,))
+    history_view.show(res, ws)  # over time: trend chart, changes, what changed since last time
+    respondents_view.show(res, ws)  # respondent links, spread, perception gaps, combined score
 
 
 def _start_assessment(workspace_id: str) -> None:
@@ -99,6 +110,10 @@ def _start_assessment(workspace_id: str) -> None:
 
 
 def _documents(res: Resources, ws: Workspace) -> None:
+    note = st.session_state.pop(_UPLOAD_NOTE + ws.id, None)
+    if note is not None:
+        unchanged, message = note
+        (st.info if unchanged else st.success)(message)
     for document in res.store.list_documents(ws.id):
         cols = st.columns([10, 1])
         cols[0].markdown(
@@ -109,11 +124,14 @@ def _documents(res: Resources, ws: Workspace) -> None:
             delete_client_document(res.settings, ws.id, document.name)
             res.store.delete_document(ws.id, document.id)
             st.rerun()
-    limit_mb = res.settings.max_upload_bytes / 1_048_576
+    limit = res.settings.max_upload_bytes
     upload = st.file_uploader(
-        f"Add a client document (PDF, DOCX, Markdown or text; up to {limit_mb:.1f} MB)",
+        f"Add a client document (PDF, DOCX, Markdown or text; up to {limit / 1_048_576:.1f} MB)",
         type=list(SUFFIXES),
         key=f"upload-{ws.id}",
+        # The widget's own limit is the enforced one (KEYSMITH_MAX_UPLOAD_BYTES, whole MB, rounded up);
+        # `add_document` checks the exact byte count again.
+        max_upload_size=max(1, math.ceil(limit / 1_048_576)),
     )
     if upload is not None and st.button("Index document", key=f"index-{ws.id}"):
         _index_upload(res, ws, upload.name, upload.getvalue())
@@ -121,12 +139,21 @@ def _documents(res: Resources, ws: Workspace) -> None:
 
 def _index_upload(res: Resources, ws: Workspace, name: str, data: bytes) -> None:
     try:
-        check_upload(name, len(data), res.settings.max_upload_bytes)
-        text = extract_text(name, data)
         with st.spinner(f"Indexing {name}…"):
-            chunks = index_client_document(res.settings, ws.id, name, text)
-        res.store.add_document(ws.id, name, len(data), chunks)
+            done = add_document(res.settings, res.store, ws.id, name, data)
     except KeysmithError as exc:
         st.error(str(exc))
         return
-    st.success(f"{name}: {chunks} passages indexed for {ws.name} only.")
+    # Shown after the rerun, so the document list above already includes (or still lists once) the file.
+    st.session_state[_UPLOAD_NOTE + ws.id] = (done.unchanged, done.message)
+    st.rerun()
+
+
+Tab = Callable[[Resources, Workspace], None]
+_TABS: tuple[tuple[str, Tab], ...] = (
+    ("Chat", _chat),
+    ("Notes", _notes),
+    ("Assessments", _assessments),
+    ("Documents", _documents),
+    ("Draft advice", advice_view.render_drafts),
+)

@@ -4,5 +4,7 @@ It ships inside the package so that an installed wheel can serve the app from an
 """
 
 from keysmith.ui.main import main
+from keysmith.ui.respond_page import handled
 
-main()
+if not handled():  # a respondent's link (?respond=...) shows their questions and nothing else
+    main()
