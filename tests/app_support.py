@@ -67,7 +67,7 @@ def click(at: AppTest, label: str) -> AppTest:
 
 def new_client(at: AppTest, name: str) -> AppTest:
     """Coach mode: create a client workspace named `name` (it becomes the tab's workspace)."""
-    at.sidebar.radio(key="mode").set_value("Coach").run()
+    at.segmented_control(key="mode").set_value("Coach").run()
     next(t for t in at.text_input if t.label == "New client workspace").set_value(name)
     return click(at, "Create workspace")
 

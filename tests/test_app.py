@@ -29,7 +29,7 @@ def _store(data_dir: Path) -> Store:
 
 
 def _mode(at: AppTest, label: str) -> AppTest:
-    at.sidebar.radio(key="mode").set_value(label).run()
+    at.segmented_control(key="mode").set_value(label).run()
     assert not at.exception, at.exception
     return at
 
@@ -45,6 +45,12 @@ def test_every_mode_renders_with_the_model_badge(app_env: Path) -> None:
     at = open_app()
     assert "**Model:** `offline`" in "\n".join(m.value for m in at.sidebar.markdown)
     assert any("KEYSMITH_MODEL" in c.value for c in at.sidebar.caption)
+    # Issue 13, item 10: a model the user named needs no "KEYSMITH_MODEL is set." (app_env names offline).
+    assert not any("is set" in c.value for c in at.sidebar.caption), [c.value for c in at.sidebar.caption]
+    # The mode switch is at the top of the page (reachable on a phone), not in the sidebar.
+    assert not at.sidebar.radio
+    assert at.segmented_control(key="mode").value == "Diagnose my pilot"
+    assert not at.sidebar.get("button_group")
     for mode in ("Self-assessment", "Coach", "Diagnose my pilot"):
         _mode(at, mode)
         assert (
@@ -61,7 +67,6 @@ def test_diagnose_answers_offline_with_cited_sources_and_stores_both_turns(app_e
     assert not at.exception, at.exception
     sources = [e for e in at.expander if e.label.startswith("[1] ")]
     assert sources, [e.label for e in at.expander]
-    assert "knowledge/" in sources[0].label
     assert any(m.value.startswith(">") for m in sources[0].markdown)  # the passage itself, quoted
     store = _store(app_env)
     ws = next(w for w in store.list_workspaces() if w.name == "Diagnose client")
@@ -70,6 +75,38 @@ def test_diagnose_answers_offline_with_cited_sources_and_stores_both_turns(app_e
     assert roles[0] == ("user", QUESTION)
     assert roles[1][0] == "assistant" and "[1]" in roles[1][1]
     assert at.query_params["session"] == session.id
+
+
+def test_sources_show_titles_and_whole_passages_and_steps_plain_names(app_env: Path) -> None:
+    """Issue 13, item 3: a source is labelled by its page title and section (no file path), opens on the
+    whole passage (not an excerpt cut off mid-sentence), and the steps box names steps in plain words."""
+    at = new_client(open_app(), "Sources client")
+    _mode(at, "Diagnose my pilot")
+    at.chat_input[0].set_value("Nobody owns our AI model now that the pilot team has moved on. Why?").run()
+    assert not at.exception, at.exception
+    sources = [e for e in at.expander if e.label.startswith("[")]
+    assert sources and all("knowledge/" not in e.label and ".md" not in e.label for e in sources)
+    last = _store(app_env).list_messages(*_open_session(app_env, "Sources client"))[-1]
+    for expander, citation in zip(sources, last.citations, strict=True):
+        assert expander.label.startswith(
+            f"[{sources.index(expander) + 1}] {citation['heading'].split(' > ')[0]}"
+        )
+        quoted = "\n".join(m.value for m in expander.markdown)
+        assert quoted.rstrip().endswith((".", ")", "?", "!", ":")) and not quoted.rstrip().endswith("…")
+        assert len(quoted) > len(citation["excerpt"]) or not citation["excerpt"].endswith("…")
+    (steps,) = [e for e in at.expander if e.label.startswith("How this answer was made (")]
+    shown = [t.value for t in steps.text]
+    assert shown and not any("_" in line for line in shown), shown  # no tool ids
+    assert any("Read your description" in line for line in shown), shown
+    assert any(line.startswith("✓ Looked up a stall reason: ") for line in shown), shown
+    assert {c["name"] for c in last.tool_calls} >= {"read_story", "explain_stall_reason"}  # ids kept
+
+
+def _open_session(data_dir: Path, name: str) -> tuple[str, str]:
+    store = _store(data_dir)
+    ws = next(w for w in store.list_workspaces() if w.name == name)
+    (session,) = store.list_sessions(ws.id, "diagnose")
+    return ws.id, session.id
 
 
 def test_feedback_with_a_reason_is_stored_once(app_env: Path) -> None:
@@ -95,7 +132,7 @@ def test_history_survives_a_restart_through_the_url(app_env: Path) -> None:
     first.chat_input[0].set_value(QUESTION).run()
     session_id = first.query_params["session"]
     again = open_app(session=session_id)  # a new tab/process state: only the URL carries over
-    assert again.sidebar.radio(key="mode").value == "Diagnose my pilot"
+    assert again.segmented_control(key="mode").value == "Diagnose my pilot"
     users = [m for m in again.chat_message if m.name == "user"]
     assert [u.text[0].value for u in users] == [QUESTION]
     assert any(e.label.startswith("[1] ") for e in again.expander)
@@ -249,7 +286,7 @@ def test_coach_mode_and_workspace_survive_a_refresh(app_env: Path) -> None:
     first = new_client(open_app(), "Refresh client")
     assert first.query_params["mode"] == "coach"
     again = open_app(ws=first.query_params["ws"], mode="coach")
-    assert again.sidebar.radio(key="mode").value == "Coach"
+    assert again.segmented_control(key="mode").value == "Coach"
     assert "Client: Refresh client" in [s.value for s in again.subheader]
 
 
@@ -333,7 +370,7 @@ def test_with_a_model_the_answer_streams_with_its_tool_steps_and_sources(
     # The grounding steps (the story reading, its reasons' passages) run first, then the model's own search.
     labels = [e.label for e in at.expander if e.label.startswith("How this answer was made (")]
     assert labels and "(1 tool step)" not in labels[0]
-    assert any(e.label.startswith("[1] ") and "governance-vacuum" in e.label for e in at.expander)
+    assert any(e.label.startswith("[1] Governance Vacuum") for e in at.expander)
     assert not at.warning
 
 
@@ -376,6 +413,20 @@ def test_keysmith_app_serves_the_packaged_script_on_localhost(capsys: pytest.Cap
     assert argv[argv.index("--server.port") + 1] == "8501"
     assert main(["app", "--port", "70000"]) == 2
     assert capsys.readouterr().err.strip() == "keysmith: --port: expected 1..65535, got 70000"
+
+
+def test_the_toolbar_is_in_viewer_mode_for_make_run_and_keysmith_app() -> None:
+    """Issue 13, item 10: no "Deploy" button for users: the checkout's .streamlit/config.toml (read by
+    `make run` / `streamlit run app.py`) and the flags of `keysmith app` (an installed wheel) agree."""
+    import tomllib
+
+    from keysmith.cli.app_cmd import command
+
+    config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["toolbarMode"] == "viewer"
+    argv = command("127.0.0.1", 8501)
+    assert argv[argv.index("--client.toolbarMode") + 1] == "viewer"
+    assert argv[argv.index("--server.headless") + 1] == str(config["server"]["headless"]).lower()
 
 
 def test_uploads_are_read_from_pdf_docx_and_text_and_bad_files_named(tmp_path: Path) -> None:

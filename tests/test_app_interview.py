@@ -63,7 +63,7 @@ def _last_answer(at: AppTest) -> str:
 def _diagnose(name: str, story: str) -> AppTest:
     """A fresh client workspace in Diagnose mode with the story posted and its first question waiting."""
     at = new_client(open_app(), name)
-    at.sidebar.radio(key="mode").set_value("Diagnose my pilot").run()
+    at.segmented_control(key="mode").set_value("Diagnose my pilot").run()
     at.chat_input[0].set_value(story).run()
     assert not at.exception, at.exception
     assert "A quick question to narrow it down (first of up to three)" in _last_answer(at)
@@ -80,7 +80,7 @@ def test_the_quick_replies_lead_to_a_diagnosis_that_says_what_decided_it(app_env
 
     # A restart: only the URL and the database remain, and the question is still waiting with its buttons.
     again = open_app(session=at.query_params["session"])
-    assert again.sidebar.radio(key="mode").value == "Diagnose my pilot"
+    assert again.segmented_control(key="mode").value == "Diagnose my pilot"
     assert _quick_replies(again) == QUICK
     click(again, "No")
     replies = 1
@@ -147,7 +147,7 @@ def test_start_the_self_assessment_carries_the_interviews_answers_over(app_env: 
     assert expected["governance"] == 2
 
     click(at, interview.START_ASSESSMENT)
-    assert at.sidebar.radio(key="mode").value == "Self-assessment"
+    assert at.segmented_control(key="mode").value == "Self-assessment"
     assert at.header[0].value == "Self-assessment"
     progress = at.get("progress")[0].proto.text
     assert f"{len(expected)} answered" in progress, progress

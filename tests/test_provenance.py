@@ -300,11 +300,11 @@ def offline_app(app_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_the_app_shows_the_source_title_on_a_cited_passage(offline_app: Path) -> None:
     at = new_client(open_app(), "Provenance client")
-    at.sidebar.radio(key="mode").set_value("Diagnose my pilot").run()
+    at.segmented_control(key="mode").set_value("Diagnose my pilot").run()
     at.chat_input[0].set_value("Nobody owns our AI model now that the pilot team has moved on. Why?").run()
     assert not at.exception, at.exception
     labels = [e.label for e in at.expander if e.label.startswith("[")]
     assert labels, [e.label for e in at.expander]
     assert any(
-        "governance-vacuum" in label and "— from: Why Your AI Pilot Succeeds" in label for label in labels
+        "Governance Vacuum" in label and "— from: Why Your AI Pilot Succeeds" in label for label in labels
     ), labels

@@ -2,6 +2,9 @@
 
 The app file is `keysmith/ui/streamlit_app.py` (shipped in the wheel; the checkout's app.py is the same).
 Streamlit runs in a child process so that its own signal handling and exit code pass straight through.
+The settings of the checkout's `.streamlit/config.toml` are passed as flags (`SETTINGS`), because an
+installed wheel has no config file beside it: the toolbar in viewer mode (no "Deploy" button), headless,
+no usage statistics.
 """
 
 from __future__ import annotations
@@ -25,8 +28,13 @@ def register(sub: Any) -> None:
     parser.set_defaults(handler=run)
 
 
+# The same settings as the checkout's .streamlit/config.toml (tests/test_app.py checks they agree).
+SETTINGS = {"client.toolbarMode": "viewer", "server.headless": "true", "browser.gatherUsageStats": "false"}
+
+
 def command(host: str, port: int, app: Path = _APP) -> list[str]:
     """The Streamlit command line `keysmith app` runs (exposed for tests and the benchmark)."""
+    flags = [part for name, value in SETTINGS.items() for part in (f"--{name}", value)]
     return [
         sys.executable,
         "-m",
@@ -37,10 +45,7 @@ def command(host: str, port: int, app: Path = _APP) -> list[str]:
         host,
         "--server.port",
         str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
+        *flags,
     ]
 
 

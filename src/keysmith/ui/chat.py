@@ -10,11 +10,18 @@ When the reading of a story is unsure, the answer ends with a quick question (`u
 options are buttons under it, and typed words ("no", "partly", "not sure", "skip") answer it too. A reply
 is recorded as a user message and answered by `Assistant.reply` from the state saved with the question.
 "Start the self-assessment" opens a new self-assessment with the interview's readings already answered.
+
+While the assistant is still loading (a cold start), `render_while_loading` offers the welcome and the chat
+box at once; a question typed meanwhile is kept and answered as soon as loading ends.
+
+Sources are labelled by page title and section, never by file path, and open on the whole passage (stored
+with the answer); the steps box names each step in plain words (the tool ids stay in `ask --json`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from concurrent import futures
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -25,6 +32,9 @@ from keysmith.limits import check_question
 from keysmith.store.records import Message
 from keysmith.ui import feedback, interview, render, sessions, state
 from keysmith.ui.state import Resources
+
+if TYPE_CHECKING:
+    from keysmith.assistant import Assistant
 
 STORE_MODE = "diagnose"
 _STREAM_ERROR = "stream_error"  # the plain reason a stream broke, shown with the incomplete answer
@@ -57,6 +67,19 @@ def render_page(res: Resources) -> None:
             _reply(res, waiting, str(pending["reply"]), str(pending["text"]))
     elif isinstance(pending, dict):
         _take(res, str(pending["text"]), messages, waiting, retry=bool(pending.get("retry")))
+
+
+def render_while_loading(loading: futures.Future[Assistant]) -> None:
+    """A cold start: the welcome and the chat box now, while `loading` builds the assistant; a question
+    typed or picked meanwhile is queued, and the page reruns (answering it) once loading has ended."""
+    if not st.query_params.get("session"):
+        _welcome()
+    typed = st.chat_input(interview.placeholder(None), key="chat-box")
+    if typed:
+        queue(typed)
+    with st.spinner("Loading the knowledge index. Type your question now: it is answered once this is done."):
+        futures.wait([loading])  # a start-up error is shown by the next run, in plain words
+    st.rerun()
 
 
 def _take(
@@ -131,11 +154,11 @@ def show_answer(text: str, citations: list[Any], tool_calls: list[Any]) -> None:
         with st.expander(f"How this answer was made ({_steps(len(tool_calls))})"):
             for call in tool_calls:
                 ok = "✓" if call.get("ok", True) else "✗"
-                st.text(f"{ok} {call.get('name', '?')}")
+                st.text(f"{ok} {call.get('label') or render.step_name(str(call.get('name', '?')))}")
     for number, citation in enumerate(citations, start=1):
-        label = f"[{number}] {citation.get('heading', '')} — {citation.get('source', '')}"
-        with st.expander(label + render.provenance(citation)):
-            render.quote(str(citation.get("excerpt", "")))
+        with st.expander(render.source_label(number, citation)):
+            # The whole passage (stored with the answer); answers stored before it was kept show the excerpt.
+            render.quote(str(citation.get("text") or citation.get("excerpt", "")))
 
 
 def _steps(count: int) -> str:
@@ -230,7 +253,15 @@ def _save(
         )
         return
     data = answer.to_dict()
-    calls = [{"name": c.get("name", "?"), "ok": bool(c.get("ok", True))} for c in data["tool_calls"]]
+    names = _names(res)
+    calls = [
+        {
+            "name": c.get("name", "?"),
+            "ok": bool(c.get("ok", True)),
+            "label": render.step_name(str(c.get("name", "?")), c.get("args"), names),
+        }
+        for c in data["tool_calls"]
+    ]
     diagnosis = None
     if answer.reasons or answer.question or answer.interview:  # kept so a reply can resume the interview
         diagnosis = {
@@ -244,7 +275,7 @@ def _save(
         session_id,
         "assistant",
         answer.answer,
-        citations=data["citations"],
+        citations=[_whole(res, c) for c in data["citations"]],
         tool_calls=calls,
         mode=answer.mode,
         incomplete=answer.incomplete,
@@ -254,13 +285,28 @@ def _save(
     )
 
 
+def _names(res: Resources) -> dict[str, str]:
+    """Stall reason and archetype ids -> their names, for the plain step names."""
+    framework = res.framework
+    return {r.id: r.name for r in framework.stall_reasons} | {a.id: a.name for a in framework.archetypes}
+
+
+def _whole(res: Resources, citation: dict[str, Any]) -> dict[str, Any]:
+    """The citation with its whole passage (`text`), so an opened source never stops mid-sentence."""
+    try:
+        passage = res.retriever.get(str(citation.get("id", "")))
+    except KeysmithError:  # the index went away: the excerpt is still there
+        passage = None
+    return {**citation, "text": passage.text} if passage is not None else citation
+
+
 def _stream(
     res: Resources, question: str, history: list[tuple[str, str]], workspace_id: str
 ) -> tuple[Answer | None, str]:
     """Show the stream live. Returns (answer, partial text); the answer is None if the stream broke."""
     status = st.status("Looking through the framework…", expanded=False)
     placeholder = st.empty()
-    text, steps = "", 0
+    text, steps, names = "", 0, _names(res)
     try:
         # The workspace lets the search cite this client's own documents (and only this client's).
         for event in res.assistant.stream(question, history=history, workspace_id=workspace_id):
@@ -269,9 +315,9 @@ def _stream(
                 placeholder.markdown(clean_markdown(text) + " ▌")
             elif isinstance(event, ToolStartEvent):
                 steps += 1
-                status.write(f"Running `{event.name}`…")
+                status.write(f"{render.step_name(event.name, event.args, names)}…")
             elif isinstance(event, ToolEndEvent):
-                status.write(f"{'Done' if event.ok else 'Failed'}: `{event.name}`")
+                status.write(f"{'Done' if event.ok else 'Failed'}: {render.step_name(event.name).lower()}")
             elif isinstance(event, NoticeEvent):
                 status.write(event.text)
             elif isinstance(event, FinalEvent) and event.answer is not None:

@@ -1,16 +1,21 @@
-"""Page set-up, the sidebar (mode switch, workspace, sessions, model badge) and the mode dispatch.
+"""Page set-up, the mode switch at the top of the page, the sidebar (model badge, workspace, sessions) and
+the mode dispatch.
 
-The page shell (title, mode switch, the mode's heading) is drawn before the heavy resources load, so a
-cold start shows the page at once with a spinner instead of a blank tab; the page modules are imported
-only when their mode is shown (the PDF and chart libraries stay out of the chat's start-up). A
-configuration or start-up failure (bad .env value, unreachable database or index) is one plain sentence
-with what to do, never a traceback.
+Fast start: the page, the mode switch and (in Diagnose) the chat box are drawn before the assistant has
+loaded — it loads in a background thread (`state.assistant_loading`) — so a first visitor can type at
+once; a question typed meanwhile is kept and answered as soon as loading ends. The mode switch sits at the
+top of the page rather than in the sidebar, so on a phone (where the sidebar starts closed) it is in reach
+and picking a mode never leaves a sidebar open over the page. The page modules are imported only when
+their mode is shown (the PDF and chart libraries stay out of the chat's start-up). A configuration or
+start-up failure (bad .env value, unreachable database or index) is one plain sentence with what to do,
+never a traceback.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from keysmith.config import Settings
 from keysmith.errors import KeysmithError
 from keysmith.ui import sessions, state
 from keysmith.ui.state import Resources
@@ -19,6 +24,12 @@ _OFFLINE_HINT = (
     "To connect a model, set `KEYSMITH_MODEL` "
     "(e.g. `openai:gpt-4o-mini`) or `OPENAI_API_KEY` in `.env` and restart."
 )
+# The switch's labels: short enough that the three fit side by side on a 390 px phone.
+_SWITCH_LABELS = {
+    state.MODES[0]: ":material/forum: Diagnose",
+    state.MODES[1]: ":material/checklist: Self-assessment",
+    state.MODES[2]: ":material/school: Coach",
+}
 
 
 def main() -> None:
@@ -31,23 +42,51 @@ def main() -> None:
         st.title("Keysmith")
         st.caption("Your AI pilot worked. The rollout stalled. Why?")
         badge_slot = st.container()
-    heading = st.empty()  # the mode's heading, drawn now and corrected once the URL has been read
-    heading.header(str(st.session_state.get(state.MODE, state.MODES[0])))
+    try:
+        settings = Settings.from_env()
+        loading = state.assistant_loading(settings)  # started first: it loads while the page is drawn
+        sessions.restore_from_url(state.store(settings))
+    except KeysmithError as exc:
+        _start_failed(exc)
+        return
+    mode = mode_switch()
+    st.header(mode)
+    if not loading.done() and mode == state.MODES[0]:
+        from keysmith.ui import chat
+
+        chat.render_while_loading(loading)  # the chat box now; reruns once loading has ended
     try:
         with st.spinner("Starting Keysmith: loading the framework and the knowledge index…"):
-            res = state.resources()
-        sessions.restore_from_url(res)
+            res = state.resources(settings)
     except KeysmithError as exc:
-        st.title("Keysmith")
-        st.error(f"Keysmith could not start: {exc}")
-        st.info("If the knowledge index is missing, run `keysmith index` (or `make run`), then reload.")
+        _start_failed(exc)
         return
-    mode = _sidebar(res, badge_slot)
-    heading.header(mode)
+    _sidebar(res, badge_slot, mode)
     try:
         _dispatch(res, mode)
     except KeysmithError as exc:  # store or index trouble mid-page: plain words, the page stays usable
         st.error(str(exc))
+
+
+def _start_failed(exc: KeysmithError) -> None:
+    st.title("Keysmith")
+    st.error(f"Keysmith could not start: {exc}")
+    st.info("If the knowledge index is missing, run `keysmith index` (or `make run`), then reload.")
+
+
+def mode_switch() -> str:
+    """The three modes as one segmented control at the top of the page; returns the chosen mode."""
+    if st.session_state.get(state.MODE) not in state.MODES:
+        st.session_state[state.MODE] = state.MODES[0]
+    chosen = st.segmented_control(
+        "Mode",
+        state.MODES,
+        key=state.MODE,
+        required=True,
+        format_func=_SWITCH_LABELS.__getitem__,
+        label_visibility="collapsed",
+    )
+    return str(chosen or state.MODES[0])
 
 
 def _dispatch(res: Resources, mode: str) -> None:
@@ -66,10 +105,9 @@ def _dispatch(res: Resources, mode: str) -> None:
         coach.render_page(res)
 
 
-def _sidebar(res: Resources, slot: st.delta_generator.DeltaGenerator) -> str:
-    """Mode switch, model badge, workspace picker and the session list; returns the chosen mode."""
+def _sidebar(res: Resources, slot: st.delta_generator.DeltaGenerator, mode: str) -> None:
+    """Model badge, workspace picker and the session list of `mode`."""
     with slot:
-        mode = str(st.radio("Mode", state.MODES, key=state.MODE))
         badge(res)
         ws = _workspace_picker(res)
     store_mode = sessions.STORE_MODE.get(mode)
@@ -79,7 +117,6 @@ def _sidebar(res: Resources, slot: st.delta_generator.DeltaGenerator) -> str:
         sessions.sidebar_list(res, store_mode, label)
     sessions.sync_url(ws, sessions.current(res, store_mode) if store_mode else None)
     _feedback_export(res, ws)
-    return mode
 
 
 def _feedback_export(res: Resources, workspace_id: str) -> None:
@@ -97,11 +134,13 @@ def _feedback_export(res: Resources, workspace_id: str) -> None:
 
 
 def badge(res: Resources) -> None:
-    """Which model is live and why; offline adds one line on how to connect one."""
+    """Which model is live, and why when that is news: a model the user named in KEYSMITH_MODEL needs no
+    explanation, one Keysmith chose (or could not set up) does. Offline adds how to connect one."""
     live = res.assistant.mode
     icon = ":material/cloud_done:" if live != "offline" else ":material/cloud_off:"
     st.markdown(f"{icon} **Model:** `{live}`")
-    st.caption(res.assistant.mode_reason)
+    if not res.settings.model or res.assistant.startup_notice:
+        st.caption(res.assistant.mode_reason)
     if live == "offline":
         st.caption(_OFFLINE_HINT)
 

@@ -44,3 +44,40 @@ def provenance(citation: Mapping[str, Any]) -> str:
         for s in sources
     ]
     return f" — from: {'; '.join(parts)}" if parts else ""
+
+
+# Tool ids are for `ask --json` and the logs; a reader sees what the step did (ids unknown here: as-is).
+STEP_NAMES = {
+    "read_story": "Read your description",
+    "search_framework": "Searched the framework",
+    "explain_stall_reason": "Looked up a stall reason",
+    "list_archetypes": "Listed the solution archetypes",
+    "describe_archetype": "Looked up a solution archetype",
+    "score_assessment": "Scored the assessment",
+    "what_if": "Tried a what-if on the scores",
+    "next_assessment_question": "Found the next assessment question",
+    "record_assessment_answer": "Recorded an assessment answer",
+}
+
+
+def step_name(
+    name: str, args: Mapping[str, Any] | None = None, names: Mapping[str, str] | None = None
+) -> str:
+    """A plain name for a tool step: "Looked up a stall reason: Governance Vacuum" for
+    `explain_stall_reason(stall_reason_id="governance_vacuum")` when `names` maps ids to names."""
+    plain = STEP_NAMES.get(name, name.replace("_", " ").capitalize())
+    args = args or {}
+    subject = args.get("stall_reason_id") or args.get("archetype_id")
+    if isinstance(subject, str) and names and subject in names:
+        return f"{plain}: {names[subject]}"
+    return plain
+
+
+def source_label(number: int, citation: Mapping[str, Any]) -> str:
+    """`[1] Governance Vacuum — What it is — from: <source title> (article)`: the page title and section
+    (never the file path); a client document is named as one."""
+    heading = str(citation.get("heading", "")).replace(" > ", " — ")
+    source = str(citation.get("source", ""))
+    document = source.removeprefix("client document: ") if source.startswith("client document") else ""
+    label = f"[{number}] {heading}" + (f" (your document {document})" if document else "")
+    return label + provenance(citation)

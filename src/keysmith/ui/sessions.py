@@ -9,6 +9,7 @@ answer), so browsing never litters the store with empty conversations.
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -16,6 +17,9 @@ from keysmith.errors import KeysmithError
 from keysmith.store.records import Session, Workspace
 from keysmith.ui import state
 from keysmith.ui.state import Resources
+
+if TYPE_CHECKING:
+    from keysmith.store import Store
 
 # Store session modes for the two modes that keep a session list.
 STORE_MODE = {state.MODES[0]: "diagnose", state.MODES[1]: "assessment"}
@@ -26,8 +30,9 @@ def _session_key(store_mode: str) -> str:
     return f"session:{store_mode}"
 
 
-def restore_from_url(res: Resources) -> None:
-    """Once per tab: adopt the workspace, mode and session named in the URL, if they still exist."""
+def restore_from_url(store: Store) -> None:
+    """Once per tab: adopt the workspace, mode and session named in the URL, if they still exist (before
+    the mode switch is drawn, so it shows the adopted mode)."""
     if st.session_state.get(_RESTORED):
         return
     st.session_state[_RESTORED] = True
@@ -35,7 +40,7 @@ def restore_from_url(res: Resources) -> None:
     workspace_id = st.query_params.get("ws")
     if session_id:
         try:
-            found = res.store.find_session(session_id)
+            found = store.find_session(session_id)
         except KeysmithError:
             found = None
         if found is not None:
@@ -43,7 +48,7 @@ def restore_from_url(res: Resources) -> None:
             return
     if workspace_id:
         with contextlib.suppress(KeysmithError):
-            st.session_state[state.WORKSPACE_ID] = res.store.get_workspace(workspace_id).id
+            st.session_state[state.WORKSPACE_ID] = store.get_workspace(workspace_id).id
     if st.query_params.get("mode") == "coach":
         st.session_state[state.MODE] = state.MODES[2]
 

@@ -2,14 +2,21 @@
 
 Heavy objects (framework, store, retriever, assistant) are built once per process with
 `st.cache_resource`, keyed by the settings they depend on so that two configurations (tests use one data
-dir each) never share an instance. Per-browser-tab state lives in `st.session_state` under the keys below;
+dir each) never share an instance. The assistant is built in a background thread (`assistant_loading`), so
+the first page can offer the chat box while it loads; once built, the embedding model and the story reader
+are warmed in another thread, so the first question does not pay for them either.
+
+Per-browser-tab state lives in `st.session_state` under the keys below;
 anything a user must not lose (messages, assessments, drafts) is written to the `Store` as soon as it
 exists, so a refresh or restart only loses the tab.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import uuid
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -70,19 +77,61 @@ def _limiter(key: str, per_minute: int) -> RateLimiter:
     return RateLimiter(per_minute)
 
 
-@st.cache_resource(show_spinner=False)
-def _assistant(key: str, _settings: Settings) -> Assistant:
+def _build_assistant(settings: Settings) -> Assistant:
+    """The assistant (framework, retriever, model), then a warm-up of what its first answer needs."""
     # The assistant owns the framework and the retriever; the pages reuse them (one embedding model).
     from keysmith.assistant import Assistant
 
-    return Assistant.from_settings(_settings)
+    assistant = Assistant.from_settings(settings)
+    threading.Thread(target=_warm_up, args=(assistant,), name="keysmith-warm-up", daemon=True).start()
+    return assistant
 
 
-def resources() -> Resources:
-    """The cached resources for the current environment (settings are re-read each rerun: cheap)."""
-    settings = Settings.from_env()
+def _warm_up(assistant: Assistant) -> None:
+    """Load the embedding model and the story reader now rather than in the first answer. Best effort: a
+    failure here shows up, with its message, in the first answer that needs them."""
+    with contextlib.suppress(Exception):
+        assistant.retriever.search("pilot rollout stalled")
+        from keysmith.reader import default_reader
+
+        default_reader().read("The pilot worked and the rollout stalled.")
+
+
+@st.cache_resource(show_spinner=False)
+def _assistant_future(key: str, _settings: Settings) -> Future[Assistant]:
+    """The assistant, being built in a background thread (one per configuration and process)."""
+    future: Future[Assistant] = Future()
+
+    def build() -> None:
+        try:
+            future.set_result(_build_assistant(_settings))
+        except BaseException as exc:  # handed to whoever waits for it (a KeysmithError: one plain line)
+            future.set_exception(exc)
+
+    threading.Thread(target=build, name="keysmith-load", daemon=True).start()
+    return future
+
+
+def assistant_loading(settings: Settings) -> Future[Assistant]:
+    """The assistant for `settings`, loading in the background (done at once on a warm process)."""
+    return _assistant_future(_key(settings), settings)
+
+
+def store(settings: Settings) -> Store:
+    """The cached store for `settings` (cheap next to the assistant: the page needs it first)."""
+    return _store(_key(settings), settings)
+
+
+def resources(settings: Settings | None = None) -> Resources:
+    """The cached resources for the current environment (settings are re-read each rerun: cheap); waits
+    for the assistant if it is still loading, and re-raises its start-up error."""
+    settings = settings or Settings.from_env()
     key = _key(settings)
-    assistant = _assistant(key, settings)
+    try:
+        assistant = assistant_loading(settings).result()
+    except BaseException:
+        _assistant_future.clear()  # a failed start is not kept: after the fix (e.g. `keysmith index`), reload
+        raise
     return Resources(
         settings=settings,
         framework=assistant.framework,
