@@ -30,7 +30,7 @@ def test_a_full_run_prints_the_report_and_writes_answers(tmp_path: Path) -> None
     after = out.split("Recorded Data infrastructure")[1]
     assert "Process integration: I could not read that as an answer" in after  # "banana": asked again
     assert "Recorded Process integration as 2 (weak)" in after
-    assert "Missing answers" in out and "Stall reasons" in out
+    assert "Missing answers" in out and "Likely stall reasons" in out
     saved = json.loads((tmp_path / "answers.json").read_text(encoding="utf-8"))
     assert saved == {
         "answers": {

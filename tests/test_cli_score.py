@@ -78,8 +78,11 @@ def test_score_table_shows_the_same_numbers_as_json(tmp_path: Path) -> None:
     assert "65.8" in out and "35.3" in out
     assert "1. Data infrastructure" in out
     assert "Governance: 15% of the production weight" in out
-    assert "Input-Output Mismatch (strong" in out
-    assert "Unknown, because its variables were not answered: Governance Vacuum" in out
+    likely = out.split("Likely stall reasons")[1].split("Solution archetypes")[0]
+    assert "- Input-Output Mismatch\n      Data infrastructure is weak (2 of 5)" in likely
+    assert "Economics Shift" not in likely and "(strong)" not in likely  # never evidence of a stall
+    assert "Could not be judged, because a question behind it was not answered: Governance Vacuum" in likely
+    assert "Suggested because process integration is very weak (1 of 5)" in out and "Rule:" not in out
     assert not out.lstrip().startswith("{")
 
 

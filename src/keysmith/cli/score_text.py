@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from keysmith.diagnosis.readout import archetype_why, join_names, report_answers, stall_readout
 from keysmith.framework import Framework
 
 
@@ -26,7 +27,7 @@ def render_report(data: Mapping[str, Any], framework: Framework) -> str:
     lines += _shift(data["weight_shift"], framework)
     lines += _levers(data["levers"], framework)
     lines += _omissions(data["omissions"])
-    lines += _diagnosis(data)
+    lines += _diagnosis(data, framework)
     if data.get("what_if"):
         lines += _what_if(data["what_if"], data["profiles"])
     lines += ["", f"Formula {data['formula_version']}: answers 1..5 map to 0..1; each score is the weighted"]
@@ -92,23 +93,25 @@ def _omissions(omissions: list[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
-def _diagnosis(data: Mapping[str, Any]) -> list[str]:
-    """Stall reasons with a signal (in diagnosis's order), then the unknown ones, then the archetypes."""
-    lines: list[str] = []
-    findings = data.get("stall_reasons") or []
-    signalled = [f for f in findings if f.get("level") not in ("none", "unknown")]
-    unknown = [f["name"] for f in findings if f.get("level") == "unknown"]
-    if signalled or unknown:
-        lines += ["", "Stall reasons (strongest first)"]
-        for finding in signalled:
-            lines.append(f"  - {finding['name']} ({finding['level']}, strength {_pct(finding['strength'])})")
-            lines += [f"      {item}" for item in finding.get("evidence") or []]
-    if unknown:
-        lines.append(f"  Unknown, because its variables were not answered: {', '.join(unknown)}")
+def _diagnosis(data: Mapping[str, Any], framework: Framework) -> list[str]:
+    """Likely stall reasons (an answer of 2 or lower; diagnosis's order) with those weak answers only, the
+    reasons that could not be judged, then the archetypes and why (`diagnosis.readout`; --json has it all)."""
+    readout = stall_readout(data, framework)
+    lines = ["", "Likely stall reasons (strongest first)"]
+    if not readout.likely:
+        lines.append("  none: no answer is 2 or lower")
+    for item in readout.likely:
+        lines.append(f"  - {item.name}")
+        lines += [f"      {weak.text}" for weak in item.weak]
+        if item.unanswered:
+            lines.append(f"      not answered, so not counted: {join_names(item.unanswered)}")
+    if readout.unjudged:
+        lines.append(f"  {readout.unjudged_line()}")
     if data.get("archetypes"):
         lines += ["", "Solution archetypes that fit"]
+        answers = report_answers(data)
         for item in data["archetypes"]:
-            lines += [f"  - {item['name']}", f"      {item['reason']}"]
+            lines += [f"  - {item['name']}", f"      {archetype_why(item, answers, framework)}"]
     return lines
 
 

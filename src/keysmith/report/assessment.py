@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from keysmith.diagnosis.readout import archetype_why, join_names, report_answers, stall_readout
 from keysmith.errors import FrameworkError
 from keysmith.framework import Framework
 from keysmith.report.doc import Bullets, ChartSpot, Paragraph, ReportDoc, Section, Table, plain
@@ -200,7 +201,37 @@ def _reason_label(reason: Mapping[str, Any], names: Names) -> str:
     return f"{name} ({', '.join(details)})" if details else name
 
 
+def _likely_reasons(
+    report: Mapping[str, Any], framework: Framework, sources: Sequence[Mapping[str, Any] | str]
+) -> Section:
+    """Only reasons with an answer of 2 or lower, with those answers as evidence and the passage the page
+    showed for each ([n] as numbered in the Sources section); then the reasons that could not be judged."""
+    readout = stall_readout(report, framework)
+    numbers = source_numbers(sources)
+    cited = {
+        str(s.get("reason")): s for s in sources if isinstance(s, Mapping) and s.get("reason") and s.get("id")
+    }
+    blocks: list[Paragraph | Bullets] = []
+    if not readout.likely:
+        blocks.append(Paragraph("No answer is 2 or lower, so no stall reason is signalled by these answers."))
+    for item in readout.likely:
+        blocks.append(Paragraph(item.name, emphasis=True))
+        lines = ["Evidence: " + "; ".join(w.text for w in item.weak) + "."]
+        if item.unanswered:
+            lines.append(f"Not answered, so not counted: {join_names(item.unanswered)}.")
+        source = cited.get(item.id)
+        if source is not None:
+            lines.append(
+                f"Framework passage: {plain(source.get('heading', ''))} [{numbers[str(source['id'])]}]"
+            )
+        blocks.append(Bullets(tuple(lines)))
+    if readout.unjudged:
+        blocks.append(Paragraph(readout.unjudged_line()))
+    return Section("Likely stall reasons, with evidence", tuple(blocks))
+
+
 def _stall_reasons(report: Mapping[str, Any], names: Names) -> Section:
+    """Without a framework (no signal variables to look up): diagnosis's reasons as they are."""
     reasons = report.get("stall_reasons") or []
     if not reasons:
         return Section("Stall reasons", (Paragraph("No stall reason stands out from these answers."),))
@@ -216,13 +247,17 @@ def _stall_reasons(report: Mapping[str, Any], names: Names) -> Section:
     return Section("Stall reasons, with evidence", tuple(blocks))
 
 
-def _archetypes(report: Mapping[str, Any], names: Names) -> Section:
+def _archetypes(report: Mapping[str, Any], names: Names, framework: Framework | None) -> Section:
     archetypes = report.get("archetypes") or []
     if not archetypes:
         return Section("Solution archetypes", (Paragraph("No archetype was suggested for these answers."),))
+    answers = report_answers(report)
+
+    def why(item: Mapping[str, Any]) -> str:
+        return archetype_why(item, answers, framework) if framework else plain(item.get("reason", ""))
+
     items = tuple(
-        f"{a.get('name') or names.archetype(str(a.get('id', '')))}: {plain(a.get('reason', ''))}".rstrip(": ")
-        for a in archetypes
+        f"{a.get('name') or names.archetype(str(a.get('id', '')))}: {why(a)}".rstrip(": ") for a in archetypes
     )
     return Section("Solution archetypes", (Bullets(items),))
 
@@ -233,6 +268,14 @@ def _source_line(source: Mapping[str, Any] | str) -> tuple[str, str]:
         return source, plain(source)
     sid = str(source.get("id", ""))
     return sid, f"{plain(source.get('heading', ''))} — {plain(source.get('source', ''))} ({sid})"
+
+
+def source_numbers(sources: Sequence[Mapping[str, Any] | str]) -> dict[str, int]:
+    """Each cited id's number in the Sources section (`sources_section` numbers them the same way)."""
+    numbers: dict[str, int] = {}
+    for source in sources:
+        numbers.setdefault(_source_line(source)[0], len(numbers) + 1)
+    return numbers
 
 
 def sources_section(sources: Sequence[Mapping[str, Any] | str]) -> Section:
@@ -284,8 +327,8 @@ def assessment_doc(
         _weight_shift(report, names),
         _levers(report, names),
         _omissions(report, names),
-        _stall_reasons(report, names),
-        _archetypes(report, names),
+        _likely_reasons(report, framework, sources) if framework else _stall_reasons(report, names),
+        _archetypes(report, names, framework),
         sources_section(sources),
         _appendix(report, answers, names, model_used),
     )

@@ -262,10 +262,17 @@ def _finished(res: Resources, current: AssessmentState) -> None:
     answers = machine.answers(current)
     st.success("Assessment complete. Here is what your answers say.")
     session_id = sessions.current(res, STORE_MODE) or "new"
-    report = scorecard.render_scorecard(res, answers, key=session_id)
+    card = scorecard.render_scorecard(res, answers, key=session_id)
     st.subheader("Download the report")
+    workspace = sessions.workspace(res).name
     report_downloads.assessment(
-        res, report, answers, key=session_id, title=f"Keysmith assessment — {sessions.workspace(res).name}"
+        res,
+        card.report,
+        answers,
+        key=session_id,
+        title=f"Keysmith assessment — {workspace}",
+        sources=card.sources,
+        file_stem=f"keysmith-assessment-{report_downloads.slug(workspace)}",
     )
     left, right = st.columns(2)
     left.button("← Change an answer", on_click=_back, args=(res, current))

@@ -17,7 +17,8 @@ from keysmith.store.records import Draft
 from keysmith.ui.state import Resources
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """`My workspace!` -> `my-workspace` (file-name safe, at most 40 characters)."""
     cleaned = "".join(ch.lower() if ch.isalnum() else "-" for ch in text)
     return "-".join(part for part in cleaned.split("-") if part)[:40] or "keysmith"
 
@@ -31,8 +32,10 @@ def assessment(
     title: str,
     sources: Sequence[Mapping[str, Any]] = (),
     created: datetime | None = None,
+    file_stem: str | None = None,
 ) -> None:
-    """Markdown and PDF buttons for one assessment report."""
+    """Markdown and PDF buttons for one assessment report, named `<file_stem>.pdf` / `.md` (default:
+    `keysmith-assessment-<slug of title>`); `sources` are the passages the page showed, cited in the file."""
     when = created or datetime.now(UTC)
     options: dict[str, Any] = {
         "title": title,
@@ -41,7 +44,7 @@ def assessment(
         "created": when,
         "framework": res.framework,
     }
-    name = f"keysmith-assessment-{_slug(title)}"
+    name = file_stem or f"keysmith-assessment-{slug(title)}"
 
     def markdown() -> str:
         return reports.assessment_markdown(report, answers, **options)
@@ -61,7 +64,7 @@ def advice(draft: Draft, client: str, key: str) -> None:
     def pdf() -> bytes:
         return reports.advice_pdf(draft, client=client)
 
-    _buttons(markdown, pdf, f"keysmith-{draft.kind}-{_slug(client)}", key)
+    _buttons(markdown, pdf, f"keysmith-{draft.kind}-{slug(client)}", key)
 
 
 def _buttons(markdown: Callable[[], str], pdf: Callable[[], bytes], name: str, key: str) -> None:

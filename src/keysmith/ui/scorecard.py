@@ -1,13 +1,17 @@
 """The score card: every number on it comes from `scoring` / `diagnosis` (the UI only lays it out).
 
 Pilot vs production per variable and overall (Altair), the weight shift, the levers with their gain, what-if
-sliders that re-score through `scoring.what_if`, omissions called out, and stall reasons with the passage that
-backs each. The report downloads (Markdown, PDF) are built by `keysmith.report`.
+sliders that re-score through `scoring.what_if`, omissions called out, and the likely stall reasons with the
+passage that backs each. Only reasons with an answer of 2 or lower are "likely", and only those weak answers
+are their evidence (`diagnosis.readout`); reasons whose questions were not answered are named as not judged.
+Archetypes say why in a manager's words. The passages shown are returned, so the report downloads (built by
+`keysmith.report`) cite the same ones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
@@ -15,6 +19,7 @@ import streamlit as st
 
 from keysmith import scoring
 from keysmith.diagnosis import full_report
+from keysmith.diagnosis.readout import archetype_why, join_names, report_answers, stall_readout
 from keysmith.errors import KeysmithError
 from keysmith.report.charts import STAGE_COLOURS, score_chart
 from keysmith.ui import render
@@ -25,16 +30,26 @@ _COLORS = alt.Scale(domain=list(_STAGES.values()), range=[STAGE_COLOURS[s] for s
 DONT_KNOW = "Don't know"
 
 
-def render_scorecard(res: Resources, answers: Mapping[str, int | None], key: str) -> dict[str, Any]:
-    """Draw the score card for `answers` (`key` keeps widget keys apart); returns the report dict."""
+@dataclass(frozen=True)
+class ScoreCard:
+    """What the card showed: the report dict, and the framework passages shown beside the stall reasons
+    (citation dicts `{id, source, heading, title, excerpt, reason}`, `reason` the stall reason's id)."""
+
+    report: dict[str, Any]
+    sources: tuple[dict[str, Any], ...]
+
+
+def render_scorecard(res: Resources, answers: Mapping[str, int | None], key: str) -> ScoreCard:
+    """Draw the score card for `answers` (`key` keeps widget keys apart)."""
     report = full_report(dict(answers), res.framework)
     _headline(report)
     _charts(res, report)
     _levers(res, report)
     _omissions(report)
     _what_if(res, answers, key)
-    _stall_reasons(res, report)
-    return report
+    sources = _stall_reasons(res, report)
+    _archetypes(res, report)
+    return ScoreCard(report, sources)
 
 
 def _name(res: Resources, variable_id: str) -> str:
@@ -146,37 +161,59 @@ def _what_if(res: Resources, answers: Mapping[str, int | None], key: str) -> Non
             )
 
 
-def _stall_reasons(res: Resources, report: Mapping[str, Any]) -> None:
+def _stall_reasons(res: Resources, report: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
+    """The likely reasons, each with its weak answers and its passage; returns the passages shown."""
     st.subheader("Likely stall reasons")
-    findings = [f for f in report.get("stall_reasons") or [] if f.get("level") not in ("none", "unknown")]
-    if not findings:
-        st.write("None of the known stall reasons is signalled by these answers.")
-    for finding in findings:
-        reason = res.framework.stall_reason(finding["id"])
-        st.markdown(f"**{reason.name}** — {finding.get('level', '')} signal")
+    readout = stall_readout(report, res.framework)
+    if not readout.likely:
+        st.write("No answer is 2 or lower, so none of the known stall reasons is signalled by these answers.")
+    shown: list[dict[str, Any]] = []
+    for item in readout.likely:
+        reason = res.framework.stall_reason(item.id)
+        st.markdown(f"**{reason.name}**")
         st.write(reason.summary)
-        for line in finding.get("evidence") or []:
-            st.caption(f"• {line}")
-        _passage_for(res, reason.name, reason.summary, reason.knowledge_id)
-    unknown = [f["name"] for f in report.get("stall_reasons") or [] if f.get("level") == "unknown"]
-    if unknown:
-        st.caption("Not enough answers to judge: " + ", ".join(unknown) + ".")
+        st.caption("Evidence: " + "; ".join(w.text for w in item.weak) + ".")
+        if item.unanswered:
+            st.caption(f"Not answered, so not counted: {join_names(item.unanswered)}.")
+        source = _passage_for(res, reason.name, reason.summary, reason.knowledge_id)
+        if source is not None:
+            shown.append({**source, "reason": reason.id})
+    if readout.unjudged:
+        st.caption(readout.unjudged_line())
+    if readout.clear:
+        st.caption(
+            f"Not signalled (every question behind it answered 3 or higher): {join_names(readout.clear)}."
+        )
+    return tuple(shown)
+
+
+def _archetypes(res: Resources, report: Mapping[str, Any]) -> None:
     archetypes = report.get("archetypes") or []
     if archetypes:
         st.subheader("Solution archetypes that fit")
+        answers = report_answers(report)
         for item in archetypes:
-            st.markdown(f"**{item['name']}** — {item['reason']}")
+            st.markdown(f"**{item['name']}** — {archetype_why(item, answers, res.framework)}")
 
 
-def _passage_for(res: Resources, name: str, summary: str, knowledge_id: str) -> None:
-    """The framework passage behind a stall reason, shown as an expandable source."""
+def _passage_for(res: Resources, name: str, summary: str, knowledge_id: str) -> dict[str, Any] | None:
+    """The framework passage behind a stall reason, shown as an expandable source under its title; returns
+    it as a citation dict, or None when there is none."""
     try:
         found = res.retriever.search(f"{name}. {summary}", k=4, kind="stall_reason")
     except KeysmithError as exc:
         st.caption(f"Source passage unavailable: {exc}")
-        return
+        return None
     passages = [p for p in found.results if p.id.split("#")[0] == knowledge_id] or list(found.results[:1])
-    if passages:
-        passage = passages[0]
-        with st.expander(f"Source: {passage.heading} — {passage.source}"):
-            render.quote(passage.text)
+    if not passages:
+        return None
+    passage = passages[0]
+    with st.expander(f"Source: {passage.heading}"):
+        render.quote(passage.text)
+    return {
+        "id": passage.id,
+        "source": passage.source,
+        "heading": passage.heading,
+        "title": passage.title,
+        "excerpt": passage.excerpt,
+    }
