@@ -17,6 +17,7 @@ from app_support import open_app
 from streamlit.testing.v1 import AppTest
 
 from keysmith.framework import Framework
+from keysmith.report.doc import escape_md
 from keysmith.store import Store
 from keysmith.store.history import record_assessment
 
@@ -87,7 +88,7 @@ def _create_link(at: AppTest, role: str, name: str = "") -> tuple[AppTest, str]:
     next(b for b in at.button if b.label == "Create respondent link").click().run()
     assert not at.exception, at.exception
     link = at.get("code")[-1].value
-    assert f"Link for {role}" in _texts(at)
+    assert f"Link for {escape_md(role)}" in _texts(at)
     return at, link.split("?respond=")[1]
 
 
@@ -118,9 +119,7 @@ def test_two_respondent_links_open_only_their_questions_and_show_a_gap(
     assert "You are answering as **Sponsor (Dana)**" in shown
     assert len(page.radio) == len(framework.variables) == 8
     assert CANARY not in shown and "Front line" not in shown  # nothing else of the workspace
-    assert page.sidebar.children == {} or not any(
-        page.sidebar.get(k) for k in ("markdown", "button", "selectbox")
-    )
+    assert page.sidebar.children == {}  # no sidebar: no workspace picker, no sessions, no model badge
     assert page.get("selectbox") == [] and page.get("chat_input") == [] and page.get("tabs") == []
 
     done = _answer(sponsor, {"change_management": "4"})
@@ -166,8 +165,9 @@ def test_revoking_a_link_in_the_coach_page_closes_it(app_env: Path) -> None:
     store = _store(app_env)
     ws = store.create_workspace(f"Revoke {uuid.uuid4().hex[:6]}")
     store.close()
-    at, token = _create_link(_coach(ws.id), "IT")
+    at, token = _create_link(_coach(ws.id), "IT [see](https://evil.example)")
+    assert "Link for IT \\[see\\](https://evil.example)" in _texts(at)  # a typed role is text, not a link
     next(b for b in at.button if b.label == "Revoke").click().run()
     assert not at.exception, at.exception
-    assert "**IT** · revoked" in _texts(at)
+    assert "**IT \\[see\\](https://evil.example)** · revoked" in _texts(at)
     assert open_app(respond=token).error

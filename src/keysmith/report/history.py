@@ -125,7 +125,7 @@ def trend_chart(history: Sequence[Mapping[str, Any]]) -> alt.Chart:
         alt.Chart(alt.InlineData(values=rows), title="Readiness over time (0-100)")
         .mark_line(point=True)
         .encode(
-            x=alt.X("assessment:N", sort=order, title="assessment"),
+            x=alt.X("assessment:N", sort=order, title="assessment", axis=alt.Axis(labelAngle=0)),
             y=alt.Y("points:Q", title="score", scale=alt.Scale(domain=[0, 100])),
             color=alt.Color("stage:N", title=None),
             tooltip=["assessment:N", "stage:N", "points:Q"],
@@ -139,7 +139,7 @@ def _fmt(value: object, signed: bool = False) -> str:
     if value is None:
         return "–"
     if isinstance(value, int | float):
-        return f"{value:+g}" if signed else f"{value:g}"
+        return f"{value:+g}" if signed and value else f"{value:g}"
     return plain(value)
 
 

@@ -93,7 +93,7 @@ def _form(store: Store, framework: Framework, token: str, respondent: Respondent
                 else None
             )
             choices[variable.id] = st.radio(
-                f"{variable.name}: {variable.question}",
+                f"**{variable.name}**: {variable.question}",
                 _OPTIONS,
                 index=index,
                 horizontal=True,

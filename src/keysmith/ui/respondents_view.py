@@ -64,7 +64,7 @@ def _new_link(res: Resources, ws: Workspace) -> None:
                 st.session_state[_NEW_LINK] = (ws.id, made.role, link_for(token))
     shown = st.session_state.get(_NEW_LINK)
     if shown and shown[0] == ws.id:
-        st.success(f"Link for {shown[1]}: copy it now, it is shown only once.")
+        st.success(f"Link for {escape_md(shown[1])}: copy it now, it is shown only once.")
         st.code(shown[2], language=None)
 
 
@@ -116,7 +116,7 @@ def _spread(item: dict[str, Any]) -> str:
 def _gap(res: Resources, gap: dict[str, Any]) -> None:
     """One gap as a finding, with the variable's 'why it matters' and a framework passage on it."""
     why = gap["why"]
-    st.warning(gap["finding"], icon=":material/compare_arrows:")
+    st.warning(escape_md(gap["finding"]), icon=":material/compare_arrows:")  # role names are typed
     st.markdown(f"Why it matters: {escape_md(why['help'])}")
     query = f"{why.get('stall_reason_name', why['name'])}. {why.get('summary', why['help'])}"
     try:
