@@ -93,3 +93,17 @@ def test_a_workspace_history_comes_from_its_own_completed_assessments(tmp_path: 
     production = history[1].since_previous.scores["production"]
     assert production is not None and production > 0
     store.close()
+
+
+def test_the_changes_go_before_the_next_step_once() -> None:
+    from keysmith.assessment.history import CHANGES_HEADING, with_changes
+
+    body = "# Review\n\n## Where it stands\n- a [score]\n\n## Suggested next step\n- b [coach judgment]\n"
+    lines = ["Governance rose from 1 to 4 (out of 5). [score]"]
+    changed = with_changes(body, lines)
+    assert changed.index(CHANGES_HEADING) < changed.index("## Suggested next step")
+    assert "- Governance rose from 1 to 4 (out of 5). [score]\n" in changed
+    assert with_changes(changed, lines) == changed  # never twice
+    assert with_changes(body, []) == body
+    plain = with_changes("Dear team,\n\nA line. [score]\n", lines)
+    assert plain.endswith(f"{CHANGES_HEADING}\n- {lines[0]}\n")

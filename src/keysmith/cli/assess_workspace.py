@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from keysmith.config import Settings
-from keysmith.errors import KeysmithError, StoreError
+from keysmith.errors import KeysmithError
 from keysmith.framework import Framework, load_framework
-
-if TYPE_CHECKING:
-    from keysmith.store import Store
-    from keysmith.store.records import Workspace
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,22 +37,6 @@ def wanted(args: argparse.Namespace) -> bool:
     return any(getattr(args, name, None) for name in ("workspace", "respondent", "answers"))
 
 
-def find_workspace(store: Store, ref: str) -> Workspace:
-    """The workspace whose id is `ref`, else the one named `ref` (case-insensitive); `StoreError` naming
-    `ref` when none or several match."""
-    wanted = " ".join(ref.split())
-    spaces = store.list_workspaces()
-    for space in spaces:
-        if space.id == wanted:
-            return space
-    named = [s for s in spaces if s.name.casefold() == wanted.casefold()]
-    if len(named) == 1:
-        return named[0]
-    if named:
-        raise StoreError(f"workspace {ref!r}: {len(named)} workspaces have this name; use an id")
-    raise StoreError(f"workspace {ref!r} not found")
-
-
 def _summary(report: dict[str, Any]) -> str:
     shift = report["weight_shift"]
     return f"pilot {shift['pilot_score']}, production {shift['production_score']} out of 100"
@@ -66,10 +46,11 @@ def _record(args: argparse.Namespace, settings: Settings, framework: Framework, 
     from keysmith.diagnosis import full_report
     from keysmith.store import Store
     from keysmith.store.history import record_assessment, workspace_history
+    from keysmith.store.lookup import resolve_workspace
 
     store = Store.from_settings(settings)
     try:
-        ws = find_workspace(store, args.workspace)
+        ws = resolve_workspace(store, args.workspace)
         if args.respondent:
             made = store.add_respondent_answers(ws.id, args.respondent, answers, name=args.name)
             scored = _summary(full_report(answers, framework))

@@ -55,11 +55,11 @@ def _write(path: Path, content: bytes) -> None:
 
 def _workspace_report(store: Store, ref: str, fmt: str, framework: Framework) -> tuple[bytes, str]:
     """The client file of workspace `ref` as (content, suggested file name)."""
-    from keysmith.cli.assess_workspace import find_workspace
     from keysmith.report.history import workspace_data, workspace_markdown, workspace_pdf
+    from keysmith.store.lookup import resolve_workspace
 
     try:
-        ws = find_workspace(store, ref)
+        ws = resolve_workspace(store, ref)
     except StoreError as exc:
         if "not found" not in str(exc):
             raise
