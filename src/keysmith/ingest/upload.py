@@ -44,7 +44,7 @@ def add_document(
     Raises `InputLimitError` (size), `IngestError` (type, unreadable, no text), `StoreError`.
     """
     check_upload(name, len(data), settings.max_upload_bytes)
-    store.get_workspace(workspace_id)  # a workspace that does not exist gets no chunks
+    space = store.get_workspace(workspace_id)  # a workspace that does not exist gets no chunks
     text = extract_text(name, data)
     done = add_client_document(settings, workspace_id, name, text, function=function)
     if done.unchanged:
@@ -54,4 +54,4 @@ def add_document(
         if old.name == name:
             store.delete_document(workspace_id, old.id)
     store.add_document(workspace_id, name, len(data), done.chunks)
-    return Uploaded(done, f"{name}: {done.chunks} passages indexed for this workspace only.")
+    return Uploaded(done, f"{name}: {done.chunks} passages indexed for {space.name} only.")

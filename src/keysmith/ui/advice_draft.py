@@ -2,20 +2,25 @@
 
 Labels: [score] (quoted from the `full_report` dict, never computed here), [framework] with a `[n]` marker of
 a retrieved passage, [client document] (a passage from this workspace's own documents), [coach judgment] (the
-coach's notes, and suggestions left for the coach to own). Deterministic and model-free, so it works offline;
-the coach edits and approves it before anything leaves. No streamlit here: the coach page calls `compose`.
+coach's notes, and suggestions left for the coach to own). The stall reasons it names are the ones the client
+file supports: strong or moderate findings of the latest assessment, and the reasons the story reader names in
+each document passage and each note; each comes with that evidence (the document's own sentence, cited).
+Deterministic and model-free, so it works offline; the coach edits and approves it before anything leaves.
+No streamlit here: the coach page calls `compose`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from keysmith.diagnosis import read_story
+from keysmith import reader
+from keysmith.composer.story import chosen_reasons
 from keysmith.errors import KeysmithError
 from keysmith.framework import Framework
 from keysmith.retrieval import Passage, Retriever
+from keysmith.retrieval.quotes import quote_for
 
 _STRONG = ("strong", "moderate")
 
@@ -69,49 +74,84 @@ def _score_lines(report: Mapping[str, Any], framework: Framework) -> list[str]:
     return lines
 
 
+@dataclass
+class _Support:
+    """The evidence for one stall reason: score findings, document passages (with the sentence that carries
+    the signal) and the coach's notes (with the clause)."""
+
+    score_level: str = ""
+    documents: list[tuple[Passage, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def weight(self) -> tuple[int, int]:
+        kinds = bool(self.score_level) + bool(self.documents) + bool(self.notes)
+        return (kinds, len(self.documents) + len(self.notes))
+
+
+MAX_DOCUMENT_PASSAGES = 40  # read as evidence; a client file larger than this is read from its start
+MAX_REASONS = 3
+
+
+def _named(text: str, fw: Framework, corroborated: Collection[str] = ()) -> list[tuple[str, str]]:
+    """(stall reason id, the clause that signals it) for each reason the story reader names in `text`.
+
+    When the reading is unsure, its leading candidate counts too if it is in `corroborated` (reasons other
+    evidence already supports): a short note rarely names a reason alone, but it can confirm one."""
+    signals = reader.read(text, fw)
+    chosen = chosen_reasons(signals, fw)
+    if not chosen and signals.unsure and signals.candidates and signals.candidates[0] in corroborated:
+        chosen = [f for f in signals.stall_reasons if f.id == signals.candidates[0]]
+    return [(f.id, (f.clauses or f.evidence or ("",))[0]) for f in chosen]
+
+
+def gather_support(
+    report: Mapping[str, Any] | None,
+    notes: Sequence[str],
+    fw: Framework,
+    retriever: Retriever,
+    workspace_id: str,
+) -> dict[str, _Support]:
+    """Stall reason id -> its evidence in the client file, strongest first (most kinds of evidence)."""
+    found: dict[str, _Support] = {}
+    for finding in (report or {}).get("stall_reasons", []):
+        if finding.get("level") in _STRONG:
+            found.setdefault(finding["id"], _Support()).score_level = str(finding["level"])
+    try:
+        passages = retriever.workspace_passages(workspace_id)[:MAX_DOCUMENT_PASSAGES]
+    except KeysmithError:
+        passages = []
+    for passage in passages:
+        for reason_id, clause in _named(passage.text, fw):
+            found.setdefault(reason_id, _Support()).documents.append((passage, clause))
+    for note in notes:
+        for reason_id, _clause in _named(note, fw, corroborated=set(found)):
+            found.setdefault(reason_id, _Support()).notes.append(note)
+    ordered = sorted(found.items(), key=lambda item: item[1].weight, reverse=True)
+    return dict(ordered[:MAX_REASONS])
+
+
 def _reason_lines(
-    draft: AdviceDraft, report: Mapping[str, Any], fw: Framework, retriever: Retriever
+    draft: AdviceDraft, support: Mapping[str, _Support], fw: Framework, retriever: Retriever
 ) -> list[str]:
+    """Each supported stall reason with its framework passage, then the evidence that supports it."""
     lines = []
-    for finding in [f for f in report.get("stall_reasons", []) if f.get("level") in _STRONG][:3]:
-        reason = fw.stall_reason(finding["id"])
+    for reason_id, evidence in support.items():
+        reason = fw.stall_reason(reason_id)
         passage = _search(retriever, f"{reason.name}. {reason.summary}", kind="stall_reason")
         marker = f" [{draft.cite(passage)}]" if passage else ""
         lines.append(f"- {reason.name}: {reason.summary} [framework]{marker}")
-        lines.append(f"  - The answers point this way ({finding['level']} signal). [score]")
+        for document, clause in evidence.documents[:2]:
+            quote = quote_for(document.text, clause or reason.summary)
+            name = document.source.removeprefix("client document: ")
+            lines.append(f"  - {name} says: “{quote}” [client document] [{draft.cite(document)}]")
+        for note in evidence.notes[:1]:
+            lines.append(f"  - Your note: “{' '.join(note.split())}” [coach judgment]")
+        if evidence.score_level:
+            lines.append(
+                f"  - The assessment answers point this way ({evidence.score_level} signal). [score]"
+            )
     return lines
-
-
-def _note_lines(draft: AdviceDraft, notes: Sequence[str], fw: Framework, retriever: Retriever) -> list[str]:
-    """Stall reasons the coach's own notes point to (deterministic cue reading), each with its passage."""
-    story = read_story("\n".join(notes), fw)
-    lines = []
-    for finding in story.stall_reasons[:2]:
-        reason = fw.stall_reason(finding.id)
-        passage = _search(retriever, f"{reason.name}. {reason.summary}", kind="stall_reason")
-        marker = f" [{draft.cite(passage)}]" if passage else ""
-        lines.append(f"- What you describe fits {reason.name}: {reason.summary} [framework]{marker}")
-    return lines
-
-
-def _document_lines(
-    draft: AdviceDraft, topics: Sequence[str], retriever: Retriever, workspace_id: str
-) -> list[str]:
-    lines, seen = [], set()
-    for topic in topics:
-        passage = _search(retriever, topic, workspace_id=workspace_id)
-        if passage is None or not passage.source.startswith("client document") or passage.id in seen:
-            continue
-        seen.add(passage.id)
-        text = " ".join(passage.excerpt.split())
-        lines.append(
-            f"- {passage.heading or passage.source} says: “{text}” [client document] [{draft.cite(passage)}]"
-        )
-    return lines
-
-
-def _titled(title: str, lines: list[str]) -> list[str]:
-    return [f"## {title}", *lines, ""] if lines else []
 
 
 def compose(
@@ -130,23 +170,16 @@ def compose(
     )
     if report is not None:
         parts += ["## Where the rollout stands", *_score_lines(report, framework), ""]
-        reasons = _reason_lines(draft, report, framework, retriever)
-        if reasons:
-            parts += ["## Why it is likely stalling", *reasons, ""]
-        topics = [f["name"] for f in report.get("stall_reasons", []) if f.get("level") in _STRONG][:3]
-    else:
-        parts += _titled("What your situation looks like", _note_lines(draft, notes, framework, retriever))
+    support = gather_support(report, notes, framework, retriever, workspace_id)
+    reasons = _reason_lines(draft, support, framework, retriever)
+    if reasons:
+        parts += ["## Why it is likely stalling", *reasons, ""]
+    if report is None:
         parts += [
             "No completed assessment yet: run one with the client to ground this advice in scores."
             " [coach judgment]",
             "",
         ]
-        topics = []
-    documents = _document_lines(
-        draft, topics or ["rollout problems", "pilot results"], retriever, workspace_id
-    )
-    if documents:
-        parts += ["## What your own documents say", *documents, ""]
     if notes:
         parts += [
             "## What I have heard from you",

@@ -6,6 +6,8 @@ the text the coach signed off.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
@@ -39,14 +41,24 @@ def render_drafts(res: Resources, ws: Workspace) -> None:
         return
     ids = [d.id for d in drafts]
     wanted = st.session_state.get(_OPEN)
+    labels = {d.id: _label(d) for d in drafts}
     chosen = st.selectbox(
         "Drafts",
         ids,
         index=ids.index(wanted) if wanted in ids else 0,
-        key=f"drafts-{ws.id}",
-        format_func=lambda i: _label(next(d for d in drafts if d.id == i)),
+        # The labels are part of the key: a browser keeps a keyed selectbox's old option labels, so after
+        # Approve the list said "draft" until a reload (issue 13, item 9). A new key draws it afresh, and
+        # `_OPEN` keeps the coach's choice across that.
+        key=f"drafts-{ws.id}-{_digest(labels)}",
+        format_func=labels.__getitem__,
     )
+    st.session_state[_OPEN] = chosen
     _editor(res, ws, next(d for d in drafts if d.id == chosen))
+
+
+def _digest(labels: dict[str, str]) -> str:
+    """A short fingerprint of the listed drafts and their labels (status and time)."""
+    return hashlib.sha256(json.dumps(labels, sort_keys=True).encode("utf-8")).hexdigest()[:12]
 
 
 def _label(draft: Draft) -> str:

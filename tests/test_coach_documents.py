@@ -1,0 +1,136 @@
+"""The coach's client file: documents as evidence in the workspace chat and in the advice draft (issue 12).
+
+AppTests over the shared indexed data dir (offline), plus the pieces under them: idempotent uploads, the
+quote that keeps its cause, and the advice draft's evidence, on a document from the eval set
+(evals/datasets/client_docs.yaml, rendered as DOCX exactly as `keysmith eval client_docs` does).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from app_support import click, new_client, open_app
+from cli_support import ROOT
+from streamlit.testing.v1 import AppTest
+
+from evals.client_docs import render_document
+from keysmith.config import Settings
+from keysmith.framework import load_framework
+from keysmith.ingest.upload import add_document
+from keysmith.retrieval import open_retriever
+from keysmith.retrieval.quotes import quote_for
+from keysmith.store import Store
+from keysmith.ui.advice_draft import compose
+
+DOC_NAME = "northwind-status-report.docx"
+OWNER_QUESTION = "Who owns the model now that the pilot lead has left?"
+NOTE = "Nobody has picked up ownership of the invoice model since the pilot lead left."
+
+
+def northwind_docx() -> bytes:
+    data = yaml.safe_load((ROOT / "evals" / "datasets" / "client_docs.yaml").read_text(encoding="utf-8"))
+    return render_document(next(d for d in data["documents"] if d["name"] == DOC_NAME))
+
+
+def _upload(at: AppTest) -> AppTest:
+    at.file_uploader[0].set_value((DOC_NAME, northwind_docx(), "application/octet-stream"))
+    at.run()
+    return click(at, "Index document")
+
+
+def _texts(at: AppTest) -> str:
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption])
+
+
+# --- the pieces --------------------------------------------------------------------------------------------
+
+
+def test_a_quote_keeps_the_sentence_that_carries_the_cause() -> None:
+    text = (
+        "Usage of the assistant collapsed at Leeds and Porto in May. The AI cannot find the purchase orders "
+        "there. That is because both sites still run a different ERP. The finance team is frustrated."
+    )
+    quote = quote_for(text, "Why can't the AI find the purchase orders at those two sites?")
+    assert quote.startswith("The AI cannot find the purchase orders there.")
+    assert quote.endswith("both sites still run a different ERP.")
+    assert "frustrated" not in quote
+
+
+def test_uploading_the_same_file_again_changes_nothing_and_says_so(app_env: Path) -> None:
+    settings = Settings.from_env()
+    store = Store.from_settings(settings)
+    ws = store.create_workspace("Idempotent Co")
+    first = add_document(settings, store, ws.id, DOC_NAME, northwind_docx())
+    again = add_document(settings, store, ws.id, DOC_NAME, northwind_docx())
+    renamed = add_document(settings, store, ws.id, "copy.docx", northwind_docx())
+    assert not first.unchanged and first.indexed.chunks >= 3
+    assert (
+        again.unchanged and again.message.endswith("nothing changed.") and "already indexed" in again.message
+    )
+    assert renamed.unchanged and f"as {DOC_NAME!r}" in renamed.message
+    assert [d.name for d in store.list_documents(ws.id)] == [DOC_NAME]
+    add_document(settings, store, ws.id, "plan.md", b"# Plan\n\nThe rollout stalled in March.")
+    changed = add_document(settings, store, ws.id, "plan.md", b"# Plan\n\nThe rollout restarts in June.")
+    assert not changed.unchanged  # a new text under a name already held replaces that document
+    assert sorted(d.name for d in store.list_documents(ws.id)) == [DOC_NAME, "plan.md"]
+
+
+def test_the_advice_draft_names_the_reasons_the_client_file_supports(app_env: Path) -> None:
+    settings = Settings.from_env()
+    store = Store.from_settings(settings)
+    ws = store.create_workspace("Evidence Co")
+    add_document(settings, store, ws.id, DOC_NAME, northwind_docx())
+    framework = load_framework(settings.framework_dir)
+    retriever = open_retriever(settings)
+    draft = compose("memo", ws.name, None, [NOTE], framework, retriever, ws.id)
+    body = draft.body
+    assert "## Why it is likely stalling" in body
+    assert "Governance Vacuum" in body and "Input-Output Mismatch" in body
+    assert "Economics Shift" not in body  # nothing in the file supports it
+    document_claims = [line for line in body.splitlines() if "[client document]" in line]
+    assert any("Nobody has owned the model" in line for line in document_claims), body
+    for line in document_claims:
+        (marker,) = re.findall(r"\[(\d+)\]", line)
+        assert draft.sources[int(marker) - 1]["source"] == f"client document: {DOC_NAME}"
+    assert f"Your note: “{NOTE}” [coach judgment]" in body
+
+
+# --- the coach page ----------------------------------------------------------------------------------------
+
+
+def test_the_coach_chat_cites_the_client_document(app_env: Path) -> None:
+    at = new_client(open_app(), "Northwind Chat")
+    uploader = at.file_uploader[0]
+    assert uploader.proto.max_upload_size_mb == 10  # KEYSMITH_MAX_UPLOAD_BYTES' default, as the label says
+    assert "up to 10.0 MB" in uploader.label
+    _upload(at)
+    assert any("passages indexed for Northwind Chat only" in s.value for s in at.success)
+    click(at, "Index document")  # the same file again
+    assert any("already indexed" in i.value and "nothing changed" in i.value for i in at.info)
+    assert _texts(at).count(f"`{DOC_NAME}`") == 1
+    at.chat_input[0].set_value(OWNER_QUESTION).run()
+    assert not at.exception, at.exception
+    labels = [e.label for e in at.expander]
+    assert any(label.startswith("[1] ") and DOC_NAME in label for label in labels), labels
+    answer = _texts(at)
+    assert "Nobody has owned the model" in answer and "Governance Vacuum" in answer
+
+
+def test_the_advice_draft_has_a_client_document_claim_and_approval_shows_at_once(app_env: Path) -> None:
+    at = _upload(new_client(open_app(), "Northwind Advice"))
+    next(t for t in at.text_area if t.label == "Add a note").set_value(NOTE)
+    click(at, "Add note")
+    click(at, "Draft advice")
+    body = next(t for t in at.text_area if t.label == "Draft text").value
+    claim = next(line for line in body.splitlines() if "[client document]" in line)
+    assert "Nobody has owned the model" in claim
+    assert "Governance Vacuum" in body and "Economics Shift" not in body
+    assert any(e.label.endswith(f"client document: {DOC_NAME}") for e in at.expander)
+    drafts = next(s for s in at.selectbox if s.label == "Drafts")
+    assert drafts.options[0].endswith("· draft")
+    click(at, "Approve")
+    drafts = next(s for s in at.selectbox if s.label == "Drafts")
+    assert drafts.options[0].endswith("· approved"), drafts.options  # no reload needed (issue 13, item 9)
+    assert any(s.value.startswith("Approved ") for s in at.success)
