@@ -20,7 +20,7 @@ from keysmith.ingest import delete_client_document
 from keysmith.ingest.extract import SUFFIXES
 from keysmith.ingest.upload import add_document
 from keysmith.store.records import Workspace
-from keysmith.ui import advice_view, sessions, state
+from keysmith.ui import advice_view, history_view, respondents_view, sessions, state
 from keysmith.ui.state import Resources
 
 _UPLOAD_NOTE = "upload_note_"  # + workspace id: what the last upload did, shown once after the rerun
@@ -100,6 +100,8 @@ def _assessments(res: Resources, ws: Workspace) -> None:
             f"production **{scores['production']}**"
         )
     st.button("Take an assessment for this client", on_click=_start_assessment, args=(ws.id,))
+    history_view.show(res, ws)  # over time: trend chart, changes, what changed since last time
+    respondents_view.show(res, ws)  # respondent links, spread, perception gaps, combined score
 
 
 def _start_assessment(workspace_id: str) -> None:
