@@ -132,6 +132,8 @@ def test_two_respondent_links_open_only_their_questions_and_show_a_gap(
     assert "Why it matters:" in text
     assert any(e.label.startswith("Framework: ") for e in at.expander)  # the passage that explains it
     assert "Combined score of 3 roles" in text
+    labels = [b.label for b in at.main.get("download_button")]
+    assert "Download client file (PDF)" in labels and "Download client file (Markdown)" in labels
 
 
 @pytest.mark.parametrize("kind", ["unknown", "revoked", "expired", "empty"])

@@ -12,7 +12,14 @@ import streamlit as st
 
 from keysmith.assessment.history import change_lines, with_changes
 from keysmith.report.doc import Table
-from keysmith.report.history import history_table, trend_chart, variable_table
+from keysmith.report.history import (
+    history_table,
+    trend_chart,
+    variable_table,
+    workspace_data,
+    workspace_markdown,
+    workspace_pdf,
+)
 from keysmith.store.history import workspace_history
 from keysmith.store.records import Workspace
 from keysmith.ui.state import Resources
@@ -46,6 +53,31 @@ def show(res: Resources, ws: Workspace) -> None:
         st.markdown("**What changed since last time**")
         for line in changed:
             st.markdown(f"- {line}")
+
+
+def client_file_downloads(res: Resources, ws: Workspace) -> None:
+    """The client file (history, what changed, respondents) as PDF and Markdown, the same as
+    `keysmith report WS`; built only when clicked."""
+    stem = f"keysmith-client-{ws.id[:8]}"
+    cols = st.columns(2)
+    cols[0].download_button(
+        "Download client file (PDF)",
+        lambda: workspace_pdf(workspace_data(res.store, ws, res.framework), res.framework),
+        file_name=f"{stem}.pdf",
+        mime="application/pdf",
+        on_click="ignore",
+        icon=":material/download:",
+        key=f"client-pdf-{ws.id}",
+    )
+    cols[1].download_button(
+        "Download client file (Markdown)",
+        lambda: workspace_markdown(workspace_data(res.store, ws, res.framework), res.framework),
+        file_name=f"{stem}.md",
+        mime="text/markdown",
+        on_click="ignore",
+        icon=":material/download:",
+        key=f"client-md-{ws.id}",
+    )
 
 
 def draft_with_changes(res: Resources, ws: Workspace, body: str) -> str:

@@ -21,6 +21,7 @@ from keysmith.report.history import respondents_data
 from keysmith.store.records import Workspace
 from keysmith.store.respondents import DEFAULT_DAYS, MAX_DAYS, Respondent
 from keysmith.ui import render
+from keysmith.ui.history_view import client_file_downloads
 from keysmith.ui.state import Resources
 
 _NEW_LINK = "new_respondent_link"  # (workspace id, role, link): shown once, then dropped
@@ -47,6 +48,7 @@ def show(res: Resources, ws: Workspace) -> None:
         _row(res, ws, respondent)
     if any(r.answers is not None for r in respondents):
         _analysis(res, ws)
+    client_file_downloads(res, ws)  # history, what changed and respondents, as `keysmith report WS`
 
 
 def _new_link(res: Resources, ws: Workspace) -> None:
