@@ -312,3 +312,34 @@ def test_a_second_reason_with_no_evidence_of_its_own_is_not_named(composer: Comp
     text = ask(composer, story).answer
     assert "**Input-Output Mismatch.**" in text
     assert "**Zoom Level Problem.**" not in text
+
+
+BOARD = "pilot fine. rollout dead. board asks me why. what do i tell them"
+
+
+def test_a_manager_asked_by_the_board_gets_a_framing_to_use_now_then_the_questions(
+    composer: Composer,
+) -> None:
+    """Issue 13, item 2: what a pilot proves and does not, the five usual reasons, what is checked next —
+    each framework claim cited — before the diagnosis and its questions."""
+    answer = ask(composer, BOARD)
+    assert_well_cited(answer)
+    text = answer.answer
+    assert text.startswith("**What you can tell the board now**")
+    framing, _, rest = text.partition("**What is likely happening**")
+    assert rest, "the diagnosis follows the framing"
+    for part in (
+        "What the pilot proved.",
+        "What it did not prove.",
+        "Why rollouts usually stall.",
+        "What happens next.",
+    ):
+        assert part in framing
+    assert all(reason.name in framing for reason in composer.framework.stall_reasons)
+    cited = {c.id for c in answer.citations}
+    assert {"pilot-illusion#what-a-pilot-proves", "pilot-illusion#what-a-pilot-does-not-prove"} <= cited
+    pages = {c.split("#")[0] for c in cited}
+    assert len(pages - {"pilot-illusion"}) >= len(composer.framework.stall_reasons)  # each reason's own page
+    assert answer.question is not None or "**Questions" in rest  # then the questions, as before
+    # A story that does not ask what to tell anyone gets no framing.
+    assert "What you can tell" not in ask(composer, INVOICES).answer

@@ -10,9 +10,11 @@ their signal variables; the next moves are the matching known archetypes and bri
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from keysmith.composer import frames
+from keysmith.composer.briefing import asks_for_a_briefing, briefing
 from keysmith.composer.frames import Draft
 from keysmith.diagnosis import StallReasonFinding, StorySignals, interview
 from keysmith.framework import Archetype, Framework
@@ -234,7 +236,15 @@ def diagnosis_sections(
 
 def diagnose_answer(question: str, toolbox: Toolbox, framework: Framework) -> Draft:
     """The diagnosis of the story in `question` (see the module docstring); when the reading is unsure and
-    the learned reader took part, the first question of the interview instead of the confirm list."""
+    the learned reader took part, the first question of the interview instead of the confirm list. A story
+    asking what to tell the board (a boss, leadership) starts with a framing they can use now."""
+    draft = _diagnosis(question, toolbox, framework)
+    if draft.abstained or not asks_for_a_briefing(question):
+        return draft
+    return replace(draft, text=f"{briefing(toolbox, framework, question)}\n\n{draft.text}")
+
+
+def _diagnosis(question: str, toolbox: Toolbox, framework: Framework) -> Draft:
     story = toolbox.call("read_story", text=question[:8000])
     signals: StorySignals = story.data
     reasons = chosen_reasons(signals, framework)
