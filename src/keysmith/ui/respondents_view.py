@@ -46,9 +46,11 @@ def show(res: Resources, ws: Workspace) -> None:
     respondents = res.store.list_respondents(ws.id)
     for respondent in respondents:
         _row(res, ws, respondent)
-    if any(r.answers is not None for r in respondents):
+    answered = any(r.answers is not None for r in respondents)
+    if answered:
         _analysis(res, ws)
-    client_file_downloads(res, ws)  # history, what changed and respondents, as `keysmith report WS`
+    if answered or any(a.report for a in res.store.list_assessments(ws.id)):
+        client_file_downloads(res, ws)  # history, what changed and respondents, as `keysmith report WS`
 
 
 def _new_link(res: Resources, ws: Workspace) -> None:
