@@ -193,3 +193,19 @@ def test_respondents_are_scoped_and_deleted_with_their_workspace(store: Store) -
         store.revoke_respondent(second.id, entered.id)
     store.delete_workspace(first.id)
     assert store.list_respondents(first.id) == []
+
+
+def test_a_database_from_before_respondents_gets_the_table_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    store = Store(f"sqlite:///{path}")
+    ws = store.create_workspace("Older client")
+    store.close()
+    connection = sqlite3.connect(path)
+    connection.execute("DROP TABLE respondents")  # as a Keysmith from before respondent links left it
+    connection.commit()
+    connection.close()
+    reopened = Store(f"sqlite:///{path}")
+    assert reopened.get_workspace(ws.id).name == "Older client"
+    made, token = reopened.create_respondent_link(ws.id, "Sponsor")
+    assert reopened.open_respondent_link(token) == made
+    reopened.close()
