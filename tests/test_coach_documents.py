@@ -134,3 +134,19 @@ def test_the_advice_draft_has_a_client_document_claim_and_approval_shows_at_once
     drafts = next(s for s in at.selectbox if s.label == "Drafts")
     assert drafts.options[0].endswith("· approved"), drafts.options  # no reload needed (issue 13, item 9)
     assert any(s.value.startswith("Approved ") for s in at.success)
+
+
+def test_streamlits_upload_limit_matches_the_enforced_one(tmp_path: Path) -> None:
+    """`server.maxUploadSize` follows KEYSMITH_MAX_UPLOAD_BYTES: in the checkout's config.toml (the
+    default) and in the flags `keysmith app` passes (the configured value, in whole MB rounded up)."""
+    import tomllib
+
+    from keysmith.cli.app_cmd import command
+
+    default = Settings(knowledge_dir=tmp_path, data_dir=tmp_path).max_upload_bytes
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["maxUploadSize"] * 1_048_576 == default
+    argv = command("127.0.0.1", 8501)
+    assert argv[argv.index("--server.maxUploadSize") + 1] == "10"
+    argv = command("127.0.0.1", 8501, max_upload_bytes=3_500_000)
+    assert argv[argv.index("--server.maxUploadSize") + 1] == "4"

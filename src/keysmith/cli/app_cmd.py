@@ -10,11 +10,13 @@ no usage statistics.
 from __future__ import annotations
 
 import argparse
+import math
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from keysmith.config import Settings
 from keysmith.errors import KeysmithError
 
 _APP = Path(__file__).resolve().parents[1] / "ui" / "streamlit_app.py"  # shipped in the wheel
@@ -32,9 +34,23 @@ def register(sub: Any) -> None:
 SETTINGS = {"client.toolbarMode": "viewer", "server.headless": "true", "browser.gatherUsageStats": "false"}
 
 
-def command(host: str, port: int, app: Path = _APP) -> list[str]:
-    """The Streamlit command line `keysmith app` runs (exposed for tests and the benchmark)."""
-    flags = [part for name, value in SETTINGS.items() for part in (f"--{name}", value)]
+_DEFAULT_UPLOAD_BYTES = 10 * 1024 * 1024  # KEYSMITH_MAX_UPLOAD_BYTES' default (config.Settings)
+
+
+def upload_megabytes(max_upload_bytes: int) -> int:
+    """Streamlit's `server.maxUploadSize` (whole MB) for KEYSMITH_MAX_UPLOAD_BYTES: rounded up, at least 1,
+    so the server accepts every file Keysmith's own byte check accepts and nothing far beyond it."""
+    return max(1, math.ceil(max_upload_bytes / 1_048_576))
+
+
+def command(host: str, port: int, app: Path = _APP, max_upload_bytes: int | None = None) -> list[str]:
+    """The Streamlit command line `keysmith app` runs (exposed for tests and the benchmark).
+
+    `max_upload_bytes` (KEYSMITH_MAX_UPLOAD_BYTES; default: the setting's default) sets
+    `server.maxUploadSize` to match."""
+    limit = _DEFAULT_UPLOAD_BYTES if max_upload_bytes is None else max_upload_bytes
+    upload = {"server.maxUploadSize": str(upload_megabytes(limit))}
+    flags = [part for name, value in {**SETTINGS, **upload}.items() for part in (f"--{name}", value)]
     return [
         sys.executable,
         "-m",
@@ -57,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         raise KeysmithError(f"--port: expected 1..65535, got {args.port!r}")
     print(f"Keysmith: http://{args.host}:{args.port}", flush=True)
     try:
-        return subprocess.call(command(args.host, args.port))  # noqa: S603 - fixed argv, no shell
+        limit = Settings.from_env().max_upload_bytes
+        argv = command(args.host, args.port, max_upload_bytes=limit)
+        return subprocess.call(argv)  # noqa: S603 - fixed argv, no shell
     except KeyboardInterrupt:
         return 0
