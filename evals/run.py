@@ -15,7 +15,13 @@ The story sets (docs/evaluation.md is the protocol): `DEV_SUITES` (`scenarios`, 
 near-domain messages that must get no diagnosis, and its cases.json records hold ids and reason ids only,
 never a story: whoever changes the reader reads its per-reason counts, not its failed stories. Each set is
 evals/datasets/<suite>.yaml; a new set is one file and one entry here. `numbers` and `citations` grade
-every answer asked. `regressions(summary, baseline)` is the CI guard's comparison; `new_suites` names the
+every answer asked.
+
+With a model (issue 15): `limit` asks a stratified sample (evals/sample.py, evals/asking.py); `answers_dir`
+keeps every answer as it is given (evals/answer_log.py), so the same run started again resumes where it
+stopped; each answer suite reports `tool_call_rate` and `grounded_share`, and `summary["robustness"]`
+counts errors, empty answers, invented names shown and turns over the budget (evals/robustness.py).
+`regressions(summary, baseline)` is the CI guard's comparison; `new_suites` names the
 guarded suites the baseline does not hold yet (reported, not failed).
 """
 
@@ -31,10 +37,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from evals import robustness as rb
 from evals import suites as s
-from evals.turns import AskFn, Turn, take_turn
+from evals.answer_log import AnswerLog
+from evals.asking import collect_turns, questions
+from evals.turns import AskFn, Turn, ask_counting
 from keysmith.config import Settings
 from keysmith.framework import Framework, load_framework
+from keysmith.guards import KnownNames
 from keysmith.ingest import index_knowledge
 from keysmith.retrieval import Retriever, open_retriever
 
@@ -61,7 +71,6 @@ _ASKED: dict[str, tuple[str, tuple[tuple[str, str, bool], ...]]] = {
     },
     "abstention": ("abstention", (("cases", "question", True),)),
 }
-_ALL_ANSWERS = {"numbers", "citations"}  # these grade every answer, so they need every question asked
 OFFLINE = "offline"
 
 # (suite, metric, target, higher_is_better): a floor when higher is better, else a ceiling. Targets are
@@ -119,7 +128,9 @@ def make_ask(settings: Settings, framework: Framework, retriever: Retriever, spe
 
     model = load_chat_model(spec, settings)
     assistant = Assistant(settings, framework, retriever, model=model, model_spec=spec)
-    return lambda question: assistant.ask(question)
+    if model is None:
+        return lambda question: assistant.ask(question)
+    return ask_counting(assistant)  # streamed, to count the model's own tool calls
 
 
 def _interview(
@@ -157,48 +168,34 @@ def _parse_answer() -> s.ParseFn:
     return parse_answer
 
 
-def _questions(datasets: Path, chosen: Sequence[str]) -> list[tuple[str, str]]:
-    """(case id, question) for every dataset the chosen suites grade; a case id used twice is refused."""
-    wanted = set(_ASKED) if _ALL_ANSWERS & set(chosen) else set(chosen) & set(_ASKED)
-    questions: list[tuple[str, str]] = []
-    for suite, (name, lists) in _ASKED.items():
-        if suite in wanted:
-            for key, field_name, required in lists:
-                cases = s.load_cases(datasets, name, key, required)
-                questions += [(str(c["id"]), str(c[field_name])) for c in cases]
-    seen = Counter(cid for cid, _question in questions)
-    repeated = sorted(cid for cid, count in seen.items() if count > 1)
-    if repeated:
-        raise ValueError(f"case id {repeated[0]!r} is used by more than one question; ids must be unique")
-    return questions
-
-
-def _collect_turns(
-    datasets: Path, chosen: Sequence[str], ask: AskFn, framework: Framework, retriever: Retriever
-) -> dict[str, Turn]:
-    """Ask each question the chosen suites grade once (see `_questions`)."""
-    questions = _questions(datasets, chosen)
-    return {cid: take_turn(cid, question, ask, framework, retriever) for cid, question in questions}
-
-
 def _answer_suites(
     chosen: Sequence[str], datasets: Path, turns: dict[str, Turn], framework: Framework, retriever: Retriever
 ) -> dict[str, s.SuiteResult]:
+    """Grade the answer suites on the cases that were asked (all, or the `--limit` sample); each also
+    reports the tool-call rate and the grounded share of its answers."""
     results: dict[str, s.SuiteResult] = {}
+
+    def asked(name: str, key: str, required: bool = True) -> list[dict[str, Any]]:
+        return [c for c in s.load_cases(datasets, name, key, required) if str(c["id"]) in turns]
+
     for suite in STORY_SUITES:
         if suite in chosen:
-            stories = s.load_cases(datasets, suite, "scenarios")
             blind = suite in BLIND_SUITES
-            controls = s.load_cases(datasets, suite, "controls", required=False) if blind else None
+            controls = asked(suite, "controls", required=False) if blind else None
             results[suite] = s.scenario_suite(
-                stories, turns, framework, _story_reasons(framework), controls=controls, blind=blind
-            )
+                asked(suite, "scenarios"), turns, framework, _story_reasons(framework), controls=controls,
+                blind=blind,
+            )  # fmt: skip
     if "abstention" in chosen:
-        results["abstention"] = s.abstention_suite(s.load_cases(datasets, "abstention", "cases"), turns)
+        results["abstention"] = s.abstention_suite(asked("abstention", "cases"), turns)
     if "numbers" in chosen:
         results["numbers"] = s.numbers_suite(list(turns.values()))
     if "citations" in chosen:
         results["citations"] = s.citations_suite(list(turns.values()), retriever)
+    for name, result in results.items():
+        graded = {str(c["id"]) for c in result.cases}
+        own = [t for cid, t in turns.items() if name in ("numbers", "citations") or cid in graded]
+        result.metrics.update(rb.suite_shares(own))
     return results
 
 
@@ -209,11 +206,16 @@ def run_evals(
     datasets: Path = DATASETS,
     progress: Progress | None = None,
     judge_spec: str | None = None,
+    limit: int | None = None,
+    answers_dir: Path | None = None,
+    kept_only: bool = False,
 ) -> EvalRun:
     """Run the chosen suites (see module docstring); `model_spec` None = the configured model.
 
     `judge_spec` adds the model-graded faithfulness check (evals/judge.py) as `summary["judge"]`, apart
-    from the deterministic suites; it needs an answer suite to have run.
+    from the deterministic suites; it needs an answer suite to have run. `limit` asks a stratified sample
+    of at most that many questions per suite; `answers_dir` keeps (and reuses) every answer as it is given;
+    `kept_only` asks nothing and grades the answers kept there (an interrupted run's partial counts).
     """
     from keysmith.models import resolve_model_spec
 
@@ -237,8 +239,12 @@ def run_evals(
         results["retrieval"] = s.retrieval_suite(datasets, retriever)
     if _ANSWER_SUITES & set(suites):
         say(f"asking {spec}: the questions of {', '.join(sorted(set(suites) & _ANSWER_SUITES))}")
-        ask = make_ask(settings, framework, retriever, spec)
-        turns = _collect_turns(datasets, suites, ask, framework, retriever)
+        chosen = questions(datasets, _ASKED, suites, limit)
+        log = AnswerLog(answers_dir, spec) if answers_dir is not None else None
+        turns = collect_turns(
+            datasets, chosen, lambda: make_ask(settings, framework, retriever, spec), framework, retriever,
+            log, say, kept_only,
+        )  # fmt: skip
         results.update(_answer_suites(suites, datasets, turns, framework, retriever))
     if "interview" in suites:
         say("interview: every story set, with a simulated respondent")
@@ -250,6 +256,10 @@ def run_evals(
     if judge_spec and turns:
         results["judge"] = _judge(settings, judge_spec, list(turns.values()), retriever)
     summary = _summary(results, turns, spec, started)
+    summary["limit"] = limit
+    if turns:
+        names = KnownNames.from_framework(framework)
+        summary["robustness"] = rb.robustness(list(turns.values()), names, settings.turn_budget)
     return EvalRun(summary, {name: result.cases for name, result in results.items()})
 
 
@@ -273,9 +283,14 @@ def _summary(
     }
 
 
+def new_run_dir(results_dir: Path = RESULTS) -> Path:
+    """`<results_dir>/<UTC timestamp>/`: where a run writes when no `--out` is given."""
+    return results_dir / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
 def write_run(run: EvalRun, out_dir: Path | None = None, results_dir: Path = RESULTS) -> Path:
-    """Write `summary.json` and `cases.json` to `out_dir` (default `<results_dir>/<UTC timestamp>/`)."""
-    target = out_dir or results_dir / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    """Write `summary.json` and `cases.json` to `out_dir` (default `new_run_dir(results_dir)`)."""
+    target = out_dir or new_run_dir(results_dir)
     target.mkdir(parents=True, exist_ok=True)
     for name, data in (("summary.json", run.summary), ("cases.json", run.cases)):
         (target / name).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
