@@ -97,6 +97,29 @@ def test_the_advice_draft_names_the_reasons_the_client_file_supports(app_env: Pa
     assert f"Your note: “{NOTE}” [coach judgment]" in body
 
 
+def test_client_passages_compete_with_framework_passages_on_merit(app_env: Path) -> None:
+    from keysmith.assistant import Assistant
+
+    settings = Settings.from_env()
+    store = Store.from_settings(settings)
+    ws = store.create_workspace("Merit Co")
+    add_document(settings, store, ws.id, DOC_NAME, northwind_docx())
+    assistant = Assistant(settings, load_framework(settings.framework_dir), open_retriever(settings))
+    answered = assistant.ask(
+        "Why can't the AI find the purchase orders at the Leeds and Porto sites?", workspace_id=ws.id
+    )
+    assert answered.citations[0].source == f"client document: {DOC_NAME}"
+    # The quote runs on to the cause, and the reason named is the one that passage supports.
+    assert "because both sites still run a different ERP" in answered.answer
+    assert "Input-Output Mismatch" in answered.answer
+    assert [r["id"] for r in answered.reasons] == ["input_output_mismatch"]
+    framework_question = assistant.ask("What is HD Vision?", workspace_id=ws.id)
+    assert framework_question.citations
+    assert all(c.source.startswith("knowledge/") for c in framework_question.citations)
+    elsewhere = assistant.ask("Why can't the AI find the purchase orders at the Leeds and Porto sites?")
+    assert all(c.source.startswith("knowledge/") for c in elsewhere.citations)
+
+
 # --- the coach page ----------------------------------------------------------------------------------------
 
 

@@ -308,3 +308,50 @@ def test_client_document_input_is_checked(tmp_path: Path) -> None:
         index_client_document(settings, " ", "a.md", "text", function=CountingFunction())
     with pytest.raises(IngestError, match=r"'empty\.md': no text"):
         index_client_document(settings, "ws", "empty.md", "  \n", function=CountingFunction())
+
+
+def test_the_same_document_text_is_indexed_once_under_any_name(tmp_path: Path) -> None:
+    from keysmith.ingest import add_client_document
+
+    settings = settings_for(write_small_knowledge(tmp_path / "k"), tmp_path / "data")
+    counting = CountingFunction()
+    text = "## Owner\n\nNobody owns the model since March.\n\n## Data\n\nThe Leeds ERP feeds no orders."
+    first = add_client_document(settings, "ws-a", "status.docx", text, function=counting)
+    embedded = len(counting.texts)
+    # The same words re-extracted (other line breaks) are the same document: nothing is embedded again.
+    again = add_client_document(
+        settings, "ws-a", "status.docx", text.replace("\n\n", "\n\n\n"), function=counting
+    )
+    copy = add_client_document(settings, "ws-a", "status copy.docx", text, function=counting)
+    assert (first.unchanged, first.chunks) == (False, 2) and embedded == 2
+    assert (again.unchanged, again.same_as, again.chunks) == (True, "status.docx", 2)
+    assert (copy.unchanged, copy.same_as) == (True, "status.docx")
+    assert len(counting.texts) == embedded
+    # Another workspace holding the same text is its own document.
+    assert add_client_document(settings, "ws-b", "status.docx", text, function=counting).unchanged is False
+    hashes = {str(m.get("document_hash")) for m in _stored(settings, counting).values() if m["workspace_id"]}
+    assert len(hashes) == 1 and len(next(iter(hashes))) == 64
+
+
+def test_client_documents_split_at_their_sections_and_docx_headings_count() -> None:
+    import io
+
+    from docx import Document
+
+    from keysmith.ingest import CLIENT_CHUNK_CHARS, client_document_chunks
+    from keysmith.ingest.extract import extract_text
+
+    document = Document()
+    document.add_heading("Status report", level=0)
+    document.add_heading("Ownership", level=1)
+    document.add_paragraph("Nobody owns the model since the pilot lead left.")
+    document.add_heading("Sites", level=1)
+    document.add_paragraph("Leeds runs another ERP. " * 60)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    text = extract_text("status.docx", buffer.getvalue())
+    assert text.startswith("# Status report\n\n## Ownership\n\nNobody owns")
+    chunks = client_document_chunks("ws", "status.docx", text)
+    assert chunks[0].heading == "status.docx > Ownership" and chunks[0].text.startswith("Nobody owns")
+    sites = [c for c in chunks if c.heading == "status.docx > Sites"]
+    assert len(sites) >= 2 and all(len(c.text) <= CLIENT_CHUNK_CHARS for c in sites)
