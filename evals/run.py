@@ -91,6 +91,8 @@ TARGETS: tuple[tuple[str, str, float, bool], ...] = (
     ("assessment", "parse_accuracy", 0.9, True),
     ("numbers", "consistency", 1.0, True),
     ("citations", "validity", 1.0, True),
+    ("client_docs", "passage_cited", 0.9, True),  # issue 12: the answering client passage is cited
+    ("client_docs", "reason_named", 0.85, True),  # and the stall reason that passage supports is named
 )
 # (suite, metric, higher_is_better): what the CI guard compares with the committed baseline.
 GUARDED: tuple[tuple[str, str, bool], ...] = (
