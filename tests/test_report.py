@@ -24,8 +24,8 @@ from keysmith.report import (
     variable_names,
 )
 from keysmith.report.assessment import num, pct
-from keysmith.report.charts import ChartError, chart_png, score_chart
-from keysmith.report.doc import Paragraph, ReportDoc, Section
+from keysmith.report.charts import ChartError, chart_png, chart_rows, score_chart
+from keysmith.report.doc import ChartSpot, Paragraph, ReportDoc, Section
 from keysmith.report.pdf import find_unicode_font, render_pdf
 from keysmith.store import Store
 from keysmith.store.records import Draft
@@ -227,6 +227,39 @@ def test_pdf_holds_the_scores_sections_and_the_chart_png(
     assert images[0].image.width > 600  # the rendered Altair chart, not a stray icon
 
 
+def _png(width: int, height: int) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (122, 156, 198)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("with_png", [True, False], ids=["png-chart", "drawn-bars"])
+def test_the_chart_caption_is_never_stranded_on_the_next_page(
+    stalled: dict[str, Any], framework: Framework, with_png: bool
+) -> None:
+    """Wherever the chart falls on the first page, its caption is on the page where the chart ends.
+
+    The PNG is a small stand-in with the real chart's shape (1400 x 938 px): the layout depends only on the
+    aspect ratio, and a small image keeps 36 renders quick. 36 lines of text fill the first page."""
+    names = variable_names(stalled, framework)
+    png = _png(140, 94) if with_png else None
+    caption = "Pilot vs production: each variable's points"
+    for lines in range(0, 36):
+        blocks = (*(Paragraph(f"Line {i}") for i in range(lines)), ChartSpot(caption))
+        doc = ReportDoc("Report", (), (Section("Scores", blocks),))
+        rows = chart_rows(stalled, names)
+        data = render_pdf(doc, created=CREATED, chart_png=png, chart_rows=rows, find_fonts=False)
+        pages = [(page.extract_text() or "", len(page.images)) for page in PdfReader(io.BytesIO(data)).pages]
+        caption_page = next(i for i, (text, _) in enumerate(pages) if caption in text)
+        if with_png:
+            chart_page = next(i for i, (_, images) in enumerate(pages) if images)
+        else:  # the last bar drawn is the last variable's
+            chart_page = max(i for i, (text, _) in enumerate(pages) if "Economics at scale" in text)
+        assert caption_page == chart_page, f"{lines} lines before the chart"
+
+
 def test_pdf_metadata(stalled: dict[str, Any], framework: Framework) -> None:
     reader = PdfReader(io.BytesIO(_pdf(stalled, framework, title="Regional rollout")))
     assert reader.metadata is not None
@@ -353,3 +386,19 @@ def test_advice_from_a_plain_draft_record() -> None:
     md = advice_markdown(draft, client="Beta | Co")
     assert md.startswith("# Advice for Beta \\| Co\n") and "2026-11-27 09:30 UTC" in md
     assert "No framework passage was cited" in md
+
+
+def test_each_likely_reason_cites_the_passage_the_page_showed(
+    stalled: dict[str, Any], framework: Framework
+) -> None:
+    mismatch = {"id": "input-output-mismatch#x", "source": "knowledge/input-output-mismatch.md"}
+    shown = [
+        {**SOURCES[1], "reason": "zoom_level"},
+        {**mismatch, "heading": "Mismatch", "reason": "input_output_mismatch"},
+    ]
+    md = _md(stalled, framework, sources=shown)
+    assert "- Framework passage: Zoom Level \\> Macro \\[1\\]" in md
+    assert "- Framework passage: Mismatch \\[2\\]" in md
+    assert "No framework passage was cited" not in md
+    text = " ".join(_pdf_text(_pdf(stalled, framework, sources=shown)).split())
+    assert "Framework passage: Zoom Level > Macro [1]" in text and "Framework passage: Mismatch [2]" in text

@@ -11,7 +11,9 @@ so a PDF always has its chart.
 from __future__ import annotations
 
 import io
+import math
 import re
+import struct
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -123,6 +125,25 @@ def _bar(
     pdf.cell(24, height + 0.4, out.text("not answered" if value is None else f"{value:g}"))
 
 
+_BAR_STEP, _BAR_GAP, _LEGEND = 3.2, 1.5, 6.0
+_CAPTION_SIZE, _CAPTION_LINE = 8.5, 5.5
+
+
+def _bars_height(rows: Sequence[Mapping[str, Any]]) -> float:
+    """The height `_draw_bars` takes for `rows` (bars per variable, gaps, legend), in mm."""
+    stages = len({str(r["stage"]) for r in rows})
+    variables = len({str(r["variable"]) for r in rows})
+    return variables * (_BAR_STEP * stages + _BAR_GAP) + _LEGEND
+
+
+def png_aspect(png: bytes) -> float:
+    """Height / width of a PNG, from its IHDR chunk; 0.6 when the bytes are not a readable PNG."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or len(png) < 24:
+        return 0.6
+    width, height = struct.unpack(">II", png[16:24])
+    return height / width if width else 0.6
+
+
 def _draw_bars(out: _Pdf, rows: Sequence[Mapping[str, Any]]) -> None:
     """A plain grouped bar chart with fpdf2 shapes (used when no PNG could be rendered)."""
     pdf = out.pdf
@@ -130,7 +151,7 @@ def _draw_bars(out: _Pdf, rows: Sequence[Mapping[str, Any]]) -> None:
     variables = list(dict.fromkeys(str(r["variable"]) for r in rows))
     points = {(str(r["variable"]), str(r["stage"])): r.get("points") for r in rows}
     top = max([float(v) for v in points.values() if v is not None] + [1.0])
-    label_w, step = 52.0, 3.2
+    label_w, step = 52.0, _BAR_STEP
     scale = (pdf.epw - label_w - 26.0) / top
     out.font(8)
     for variable in variables:
@@ -150,7 +171,7 @@ def _draw_bars(out: _Pdf, rows: Sequence[Mapping[str, Any]]) -> None:
                 scale,
                 colour,
             )
-        pdf.set_y(y + step * len(stages) + 1.5)
+        pdf.set_y(y + step * len(stages) + _BAR_GAP)
     x = pdf.l_margin + label_w
     for i, stage in enumerate(stages):  # legend: a colour swatch and the stage name
         pdf.set_fill_color(*BAR_COLOURS[i % len(BAR_COLOURS)])
@@ -162,15 +183,29 @@ def _draw_bars(out: _Pdf, rows: Sequence[Mapping[str, Any]]) -> None:
     pdf.ln(5)
 
 
+def _caption_height(out: _Pdf, caption: str) -> float:
+    out.font(_CAPTION_SIZE)
+    lines = max(1, math.ceil(out.pdf.get_string_width(out.text(caption)) / out.pdf.epw))
+    return lines * _CAPTION_LINE
+
+
 def _chart(out: _Pdf, spot: ChartSpot, png: bytes | None, rows: Sequence[Mapping[str, Any]]) -> None:
+    """The chart and its caption kept together: when both do not fit on what is left of the page, they
+    start a new one (the real image height comes from the PNG, so the caption is never stranded)."""
+    pdf, width = out.pdf, out.pdf.epw
+    if png is None and not rows:
+        out.line(spot.caption, size=_CAPTION_SIZE)
+        return
+    chart_height = width * png_aspect(png) if png is not None else _bars_height(rows)
+    together = chart_height + _caption_height(out, spot.caption) + 1.0
+    usable = pdf.h - pdf.t_margin - pdf.b_margin
+    if together <= usable and pdf.will_page_break(together):
+        pdf.add_page()
     if png is not None:
-        width = out.pdf.epw
-        if out.pdf.will_page_break(width * 0.6):
-            out.pdf.add_page()
-        out.pdf.image(io.BytesIO(png), w=width, alt_text=spot.caption)
-    elif rows:
+        pdf.image(io.BytesIO(png), w=width, h=chart_height, alt_text=spot.caption)
+    else:
         _draw_bars(out, rows)
-    out.line(spot.caption, size=8.5)
+    out.line(spot.caption, size=_CAPTION_SIZE)
 
 
 def _markdown(out: _Pdf, text: str) -> None:
