@@ -247,3 +247,19 @@ def test_gather_passages_reads_the_offline_sources_then_searches(indexed_setting
     assert found[0].id == first.id and found[0].text  # the full text, not only the excerpt
     assert len({p.id for p in found}) == len(found) >= 2
     assert all(re.match(r"knowledge/", p.source) for p in found)
+
+
+def test_a_stall_reason_nothing_in_the_client_file_supports_is_not_named() -> None:
+    text = GOOD.replace(
+        "- Name one owner this month. [coach judgment]",
+        "- The rising costs point to an Economics Shift. [framework] [1]\n"
+        "- Name one owner this month. [coach judgment]",
+    )
+    draft = _draft(ScriptedChatModel.of(text), unsupported_reasons=["Economics Shift", "Zoom Level Problem"])
+    assert "Economics Shift" not in draft.body and "Name one owner this month. [coach judgment]" in draft.body
+    assert draft.removed == ["The rising costs point to an Economics Shift. [framework] [1]"]
+    assert draft.notice == (
+        "Checked and removed: 1 sentence naming a stall reason nothing in the client file supports."
+    )
+    # Without the list (no evidence collected), nothing is removed on this ground.
+    assert "Economics Shift" in _draft(ScriptedChatModel.of(text)).body

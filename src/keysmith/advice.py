@@ -14,7 +14,10 @@ numbered passages), asks the model once (no tools), then checks the answer in th
    words in the coach's mouth, and a quiet default would hide exactly the unsourced claims the labels exist
    to expose. Headings of up to nine words, blank lines, greetings/sign-offs (a short line ending in "," or
    ":") and very short lines without a full stop (a name under a sign-off) are structure, not claims;
-4. markers renumbered 1..k in order of first use (`sources` in that order), then `clean_markdown`.
+4. stall reasons: a sentence naming a stall reason in `unsupported_reasons` (the names of the reasons that
+   nothing in the client file supports: no score finding, document passage or note) is removed, so the draft
+   names only the reasons the evidence supports;
+5. markers renumbered 1..k in order of first use (`sources` in that order), then `clean_markdown`.
 
 Every removal is counted in `notice`. A provider failure, or a draft left with no claim, returns the offline
 draft with a notice saying why. No streamlit and no provider package here: the caller passes the model.
@@ -166,7 +169,27 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _check_notice(numbers: int, markers: int, labels: int) -> str | None:
+def drop_unsupported(text: str, names: Sequence[str]) -> tuple[str, list[str]]:
+    """Remove each sentence (or short heading) that names one of `names` (case-insensitive); returns the
+    text and the removed sentences. A line left empty by the removals goes too."""
+    wanted = [n.lower() for n in names if n.strip()]
+    if not wanted:
+        return text, []
+    lines: list[str] = []
+    dropped: list[str] = []
+    for line in text.split("\n"):
+        prefix = _PREFIX.match(line)
+        start = prefix.end() if prefix else 0
+        body = line[start:]
+        units = [body] if _is_structure(body) else [m.group(0).strip() for m in _SENTENCE.finditer(body)]
+        kept = [u for u in units if not any(n in u.lower() for n in wanted)]
+        dropped += [u.strip() for u in units if u not in kept]
+        if kept or not body.strip():
+            lines.append(line[:start] + " ".join(kept))
+    return "\n".join(lines), dropped
+
+
+def _check_notice(numbers: int, markers: int, labels: int, unsupported: int = 0) -> str | None:
     parts = []
     if numbers:
         parts.append(f"{_plural(numbers, 'sentence')} stating a number no score, note or passage contains")
@@ -175,6 +198,10 @@ def _check_notice(numbers: int, markers: int, labels: int) -> str | None:
     if labels:
         parts.append(
             f"{_plural(labels, 'sentence')} without a source label (or without the citation it needs)"
+        )
+    if unsupported:
+        parts.append(
+            f"{_plural(unsupported, 'sentence')} naming a stall reason nothing in the client file supports"
         )
     return ("Checked and removed: " + "; ".join(parts) + ".") if parts else None
 
@@ -199,18 +226,21 @@ def check_draft(
     notes: Sequence[str],
     passages: Sequence[Passage],
     client: str,
+    unsupported_reasons: Sequence[str] = (),
 ) -> AdviceDraft:
-    """Run the guards, the label rule, renumbering and the sanitiser over the model's raw draft."""
+    """Run the guards, the label rule, the stall-reason rule, renumbering and the sanitiser over the model's
+    raw draft (see the module docstring)."""
     cited = check_citations(text, set(range(1, len(passages) + 1)))
     allowed = [json.dumps(report) if report else "", *notes, *(p.text for p in passages), client]
     checked, numbers, unlabelled = check_sentences(cited.text, passages, allowed)
+    checked, unsupported = drop_unsupported(checked, unsupported_reasons)
     body, order = renumber(checked)
-    notice = _check_notice(len(numbers), len(cited.dropped), len(unlabelled))
+    notice = _check_notice(len(numbers), len(cited.dropped), len(unlabelled), len(unsupported))
     return AdviceDraft(
         body=clean_markdown(body).strip() + "\n",
         sources=_sources(order, passages),
         notice=notice,
-        removed=[*numbers, *unlabelled],
+        removed=[*numbers, *unlabelled, *unsupported],
     )
 
 
@@ -225,11 +255,13 @@ def draft_advice_with_model(
     offline_draft: str,
     offline_sources: Sequence[Mapping[str, Any]] = (),
     spec: str = "",
+    unsupported_reasons: Sequence[str] = (),
 ) -> AdviceDraft:
     """The model's checked draft, or the offline draft (with `offline_sources`) and a notice saying why.
 
-    `spec` (KEYSMITH_MODEL) only sharpens the provider-error wording. Errors that are not provider failures
-    (bugs, a broken prompt) propagate.
+    `unsupported_reasons` are the names of the stall reasons nothing in the client file supports: a sentence
+    naming one is removed. `spec` (KEYSMITH_MODEL) only sharpens the provider-error wording. Errors that
+    are not provider failures (bugs, a broken prompt) propagate.
     """
     from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -243,7 +275,7 @@ def draft_advice_with_model(
             raise
         notice = _fallback_notice(classify_provider_error(exc, spec))
         return AdviceDraft(offline_draft, [dict(s) for s in offline_sources], notice, offline=True)
-    draft = check_draft(reply.text, report, notes, passages, client)
+    draft = check_draft(reply.text, report, notes, passages, client, unsupported_reasons)
     if not any(label in draft.body for label in LABELS):
         notice = "Drafted offline because no claim in the model's draft passed the checks."
         return AdviceDraft(

@@ -32,6 +32,7 @@ class AdviceDraft:
     title: str
     body: str
     sources: list[dict[str, Any]] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # the stall reason ids the client file supports
 
     def cite(self, passage: Passage) -> int:
         """The marker number for `passage` (first seen = 1, stable within the draft)."""
@@ -171,6 +172,7 @@ def compose(
     if report is not None:
         parts += ["## Where the rollout stands", *_score_lines(report, framework), ""]
     support = gather_support(report, notes, framework, retriever, workspace_id)
+    draft.reasons = list(support)
     reasons = _reason_lines(draft, support, framework, retriever)
     if reasons:
         parts += ["## Why it is likely stalling", *reasons, ""]

@@ -111,6 +111,8 @@ def _model_draft(
         offline_draft=offline.body,
         offline_sources=offline.sources,
         spec=res.assistant.mode,
+        # Only the reasons the client file supports may be named (the offline draft found them).
+        unsupported_reasons=[r.name for r in res.framework.stall_reasons if r.id not in offline.reasons],
     )
     if made.offline:
         return made.body, made.sources, made.notice
