@@ -22,10 +22,10 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     from the environment for the test (and put back after it); a test sets what it needs with monkeypatch.
 
     Kept, because CI sets them (.ci/run) and fixtures read them while tests run: the harness switches
-    `KEYSMITH_REQUIRE_*` (BROWSER, POSTGRES, CHROMA_SERVER: a missing tool fails instead of skipping),
-    `KEYSMITH_TEST_*` (KEYSMITH_TEST_DATABASE_URL: an existing PostgreSQL) and `KEYSMITH_PG_BIN`; the list
-    is `cli_support.is_setting`. Module- and session-scoped fixtures are set up before this one: they pass
-    settings explicitly (`Settings(...)`, `Settings.from_env({...})`) and start subprocesses with
+    `KEYSMITH_REQUIRE_*` (BROWSER, POSTGRES, CHROMA_SERVER, REAL_SERVER: a missing tool fails instead of
+    skipping), `KEYSMITH_TEST_*` (KEYSMITH_TEST_DATABASE_URL: an existing PostgreSQL) and `KEYSMITH_PG_BIN`;
+    the list is `cli_support.is_setting`. Module- and session-scoped fixtures are set up before this one:
+    they pass settings explicitly (`Settings(...)`, `Settings.from_env({...})`) and start subprocesses with
     `cli_support.child_env`, which drops the same names."""
     for name in [n for n in os.environ if is_setting(n)]:
         monkeypatch.delenv(name)
