@@ -100,3 +100,16 @@ def test_a_dotenv_over_64_kib_is_one_line_naming_it(tmp_path: Path) -> None:
     dotenv.write_text("KEYSMITH_MODEL=offline\n" + "# filler\n" * 9000, encoding="utf-8")
     with pytest.raises(ConfigError, match=r"\.env: larger than 65536 bytes"):
         Settings.from_env({}, dotenv=dotenv)
+
+
+@needs_posix
+def test_keysmith_workspace_add_doc_dev_zero_returns_promptly_with_one_line(tmp_path: Path) -> None:
+    env = {"KEYSMITH_DATA_DIR": str(tmp_path / "data"), "KEYSMITH_MODEL": "offline"}
+    created = run_cli("workspace", "create", "Northwind", cwd=tmp_path, env=env, timeout=120)
+    assert created.returncode == 0, created.stderr
+    done = run_cli("workspace", "add-doc", "Northwind", "/dev/zero", cwd=tmp_path, env=env, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "keysmith: /dev/zero: not a regular file (a character device); "
+        "a client document must be a regular file of at most 10 MiB"
+    ]

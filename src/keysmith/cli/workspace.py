@@ -43,7 +43,12 @@ def _read(path: Path, limit: int) -> bytes:
         from keysmith.limits import check_upload
 
         check_upload(path.name, size, limit)
-    return path.read_bytes()
+    from keysmith.limits import read_capped
+
+    try:  # regular files only, never past the limit: /dev/zero (size 0) or a FIFO would never end
+        return read_capped(path, limit, "a client document")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the file ({exc.strerror})") from None
 
 
 def run(args: argparse.Namespace) -> int:
