@@ -113,6 +113,12 @@ def test_client_passages_compete_with_framework_passages_on_merit(app_env: Path)
     assert "because both sites still run a different ERP" in answered.answer
     assert "Input-Output Mismatch" in answered.answer
     assert [r["id"] for r in answered.reasons] == ["input_output_mismatch"]
+    # A question that points at the client's material is answered from it, even when a framework page
+    # about the same subject ranks first.
+    pointed = assistant.ask("What does the client document say about ownership?", workspace_id=ws.id)
+    assert pointed.citations[0].source == f"client document: {DOC_NAME}"
+    assert "Nobody has owned the model" in pointed.answer
+    assert "Here is what the framework says" not in pointed.answer
     framework_question = assistant.ask("What is HD Vision?", workspace_id=ws.id)
     assert framework_question.citations
     assert all(c.source.startswith("knowledge/") for c in framework_question.citations)

@@ -1,7 +1,8 @@
 """Answers from a coach's client documents: the passage that answers, quoted and cited, read like a story.
 
 In a workspace, a question is first searched across the framework and that workspace's documents together,
-so client passages compete with framework passages on merit. When the best passage is a client document's,
+so client passages compete with framework passages on merit. When the best passage is a client document's
+(or, for a question that points at the client's material, any of the best four),
 the answer quotes the sentences of it that answer the question (`retrieval.quotes.quote_for`), cites it, and
 runs the story reader (`read_story`, both readers) on the passage: the stall reasons it names are the ones
 that passage supports, each explained with its own framework passage. Otherwise `document_answer` returns
@@ -9,6 +10,8 @@ None and the usual route answers.
 """
 
 from __future__ import annotations
+
+import re
 
 from keysmith.composer import frames
 from keysmith.composer.frames import Draft
@@ -21,6 +24,9 @@ from keysmith.tools import Toolbox
 
 CLIENT_SOURCE = "client document: "
 MAX_REASONS = 2
+# A question that points at the client's material ("what does the client document say about ownership?")
+# is answered from it when any of its passages is among the best matches, not only when one is first.
+_POINTS_AT_DOCUMENTS = re.compile(r"\b(?:documents?|report|file|notes|memo|uploaded)\b", re.IGNORECASE)
 
 
 def is_client(passage: Passage) -> bool:
@@ -45,9 +51,10 @@ def document_answer(question: str, toolbox: Toolbox, framework: Framework) -> Dr
         return None
     found = toolbox.call("search_framework", query=question[:400])
     markers: list[int] = found.data["markers"] if found.ok else []
-    if not markers or not is_client(toolbox.passages[markers[0]]):
+    client = [m for m in markers if is_client(toolbox.passages[m])]
+    if not client or (client[0] != markers[0] and not _POINTS_AT_DOCUMENTS.search(question)):
         return None
-    marker = markers[0]
+    marker = client[0]
     passage = toolbox.passages[marker]
     quote = quote_for(passage.text, question)
     section = frames.last_heading(passage.heading)
