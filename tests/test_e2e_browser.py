@@ -4,7 +4,9 @@ Offline (KEYSMITH_MODEL=offline), with its own data dir: ask a question and see 
 self-assessment with the buttons, see the chart, download the PDF report; as a coach create a client, add
 a note, draft, approve and download the advice; tell a story whose reading is unsure and answer the
 diagnosis interview with its quick-reply buttons at 1400 px and on a 390 px phone, then start the
-self-assessment with the replies carried over. Screenshots of each step go to `test-artifacts/`. Without
+self-assessment with the replies carried over; visit each mode at 1400 px and 390 px with the mode switch at
+the top of the page and no "Deploy" button. Screenshots of each step and of each mode at both widths go to
+`test-artifacts/` (git-ignored; KEYSMITH_TEST_ARTIFACTS names another folder). Without
 /usr/bin/chromium the test skips and says what to install — unless KEYSMITH_REQUIRE_BROWSER=1 (set by
 .ci/run), where a missing browser is a failure.
 """
@@ -22,7 +24,7 @@ from cli_support import child_env, offline_app_env, run_cli
 from processes import streamlit_app
 
 ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
+ARTIFACTS = Path(os.environ.get("KEYSMITH_TEST_ARTIFACTS") or ROOT / "test-artifacts")
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -85,8 +87,16 @@ def _idle(page: Any) -> None:
     page.wait_for_function("!document.querySelector('[data-stale=\"true\"]')")
 
 
+# The mode switch at the top of the page (a segmented control, key "mode"): mode -> its button's words.
+SWITCH = {"Diagnose my pilot": "Diagnose", "Self-assessment": "Self-assessment", "Coach": "Coach"}
+
+
+def _switch(page: Any, label: str) -> Any:
+    return page.locator(".st-key-mode").get_by_role("radio", name=SWITCH[label])
+
+
 def _pick_mode(page: Any, label: str) -> None:
-    page.get_by_test_id("stSidebar").get_by_text(label, exact=True).click()
+    _switch(page, label).click()
     page.get_by_role("heading", name=label).wait_for()
     _idle(page)
 
@@ -159,6 +169,33 @@ def test_manager_and_coach_in_a_real_browser(app_url: str, tmp_path: Path) -> No
         memo = tmp_path / "advice.pdf"
         info.value.save_as(memo)
         assert memo.read_bytes().startswith(b"%PDF")
+        browser.close()
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_each_mode_at_both_widths_with_the_switch_on_top_and_no_deploy_button(
+    app_url: str, width: int
+) -> None:
+    """Issue 13, item 10: on a phone the mode switch is on the page (the sidebar starts closed), picking a
+    mode opens no sidebar, and no user sees Streamlit's "Deploy" button or developer menu."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = _launch(playwright)
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.set_default_timeout(90_000)
+        page.goto(app_url)
+        page.get_by_role("heading", name="Diagnose my pilot").wait_for()
+        _idle(page)
+        expect(page.get_by_test_id("stAppDeployButton")).to_have_count(0)
+        expect(page.get_by_role("button", name="Deploy")).to_have_count(0)
+        for mode in ("Self-assessment", "Coach", "Diagnose my pilot"):
+            expect(_switch(page, mode)).to_be_visible()  # reachable without opening the sidebar
+            expect(_switch(page, mode)).to_be_in_viewport()
+            _pick_mode(page, mode)
+            if width < 640:  # a phone: the sidebar stays closed, so the page is not covered
+                expect(page.get_by_test_id("stSidebarContent")).not_to_be_in_viewport()
+            _shot(page, f"mode-{SWITCH[mode].lower()}-{width}")
         browser.close()
 
 
