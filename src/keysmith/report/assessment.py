@@ -216,6 +216,7 @@ def _likely_reasons(
         blocks.append(Paragraph("No answer is 2 or lower, so no stall reason is signalled by these answers."))
     for item in readout.likely:
         blocks.append(Paragraph(item.name, emphasis=True))
+        blocks.append(Paragraph(plain(framework.stall_reason(item.id).summary)))  # as the score card shows
         lines = ["Evidence: " + "; ".join(w.text for w in item.weak) + "."]
         if item.unanswered:
             lines.append(f"Not answered, so not counted: {join_names(item.unanswered)}.")
