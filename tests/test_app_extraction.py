@@ -26,7 +26,7 @@ BOX = "Or answer in your own words"
 
 def _assessment(name: str) -> AppTest:
     at = new_client(open_app(), name)
-    at.sidebar.radio(key="mode").set_value("Self-assessment").run()
+    at.segmented_control(key="mode").set_value("Self-assessment").run()
     assert not at.exception, at.exception
     return at
 
