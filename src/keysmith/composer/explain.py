@@ -15,6 +15,7 @@ from keysmith.composer import frames
 from keysmith.composer.frames import Draft
 from keysmith.composer.routing import is_story
 from keysmith.framework import Framework
+from keysmith.ingest.chunking import KINDS
 from keysmith.retrieval import Passage
 from keysmith.tools import Toolbox
 
@@ -118,12 +119,12 @@ def explain_answer(question: str, toolbox: Toolbox, framework: Framework) -> Dra
         passage = toolbox.passages[marker]
         summary = frames.lead_sentences(passage.text, limit=3)
         parts.append(f"**{frames.last_heading(passage.heading)}.** {summary}{frames.cite([marker])}")
-    topic = _topic(toolbox.passages[found[0]])
-    follow_ups = [
-        f"How does {topic} show up in a stalled AI rollout?",
-        "Our AI pilot worked but the rollout has stalled. Why?",
-        "Start the self-assessment",
-    ]
+    follow_ups = ["Our AI pilot worked but the rollout has stalled. Why?", "Start the self-assessment"]
+    # Only a framework page has a topic to ask about: a client document's title is a file name
+    # ("How does northwind-status.docx show up...?" is no question anyone would ask).
+    pages = [toolbox.passages[m] for m in found if toolbox.passages[m].kind in KINDS]
+    if pages:
+        follow_ups.insert(0, f"How does {_topic(pages[0])} show up in a stalled AI rollout?")
     return Draft("\n\n".join(parts), follow_ups=follow_ups)
 
 

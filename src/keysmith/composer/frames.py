@@ -124,9 +124,58 @@ def _plain_text(text: str) -> str:
     return re.sub(r"(\*\*|__|`)", "", joined)
 
 
+# A sentence reads as one when it has a verb. Without a tagger, "verb-ish" is: an auxiliary or modal, or a
+# word with a verb's ending (-s, -ed, -ing) that is not a common noun or adjective ending (-ss, -ness, -ics,
+# -ous, -is, -us). Generous on purpose: it is there to catch lists of noun phrases passed off as sentences
+# ("Change management (...), organisational readiness (...) and team capability (...)."), not to parse.
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_AUXILIARIES = _word_set(
+    "is are was were be been being am has have had do does did can could will would should may might must "
+    "shall isn't aren't wasn't weren't doesn't don't didn't can't won't cannot it's that's there's"
+)
+# Base forms (imperatives: "Treat each team as...", "They slow down...") and irregular past forms.
+_VERBS = _word_set(
+    "put treat ask think name replace redesign weigh slow make build train list agree keep run see write fix "
+    "decide work map plan apply measure use find tell give take start stop check look move involve explain "
+    "rebuild rehearse automate set get go need want know show call say read rate reply pick answer try add "
+    "written made done given taken seen known shown built kept held told found left brought began became "
+    "went came got paid said thought meant sent spent lost won chosen driven grew fell"
+)
+_PRONOUNS = _word_set("i we you they it he she who that which nobody everyone someone")
+_NOT_VERB_ENDINGS = ("ss", "ness", "ics", "ous", "is", "us", "ys", "'s", "ings")
+_PARENTHESES = re.compile(r"\([^()]*\)")
+_LABEL = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*[^*]+\*\*\s*)?")
+_CITATION = re.compile(r"\[\d+(?:,\s*\d+)*\]")
+
+
+def _verbish(word: str) -> bool:
+    if word in _AUXILIARIES or word in _VERBS:
+        return True
+    if len(word) > 3 and word.endswith(("s", "ed", "ing")):
+        return not word.endswith(_NOT_VERB_ENDINGS)
+    return False
+
+
+def reads_as_sentence(sentence: str) -> bool:
+    """Whether `sentence` has a verb-ish word outside its parentheses (see `_verbish`); a list of noun
+    phrases does not. List markers, a bold lead-in label and citation markers are ignored."""
+    body = _CITATION.sub("", _LABEL.sub("", sentence, count=1))
+    outside = body
+    while _PARENTHESES.search(outside):
+        outside = _PARENTHESES.sub("", outside)
+    words = re.findall(r"[a-z][a-z'-]*", (outside if outside.strip(" .,;:!?") else body).lower())
+    if len(words) > 1 and words[0] in _PRONOUNS:
+        return True  # "They slow down site by site."
+    return any(_verbish(w) for w in words)
+
+
 def lead_sentences(text: str, limit: int = 2, max_chars: int = 420) -> str:
-    """The first `limit` sentences of a passage (a summary in the passage's own words, never invented)."""
-    sentences = _SENTENCE.split(_plain_text(text))
+    """The first `limit` sentences of a passage (a summary in the passage's own words, never invented),
+    leaving out any that do not read as a sentence (a list of noun phrases, see `reads_as_sentence`)."""
+    sentences = [s for s in _SENTENCE.split(_plain_text(text)) if reads_as_sentence(s)]
     chosen: list[str] = []
     for sentence in sentences:
         if chosen and (len(chosen) >= limit or len(" ".join([*chosen, sentence])) > max_chars):

@@ -160,14 +160,14 @@ def _next_moves(signals: StorySignals, reasons: list[StallReasonFinding], toolbo
         described = toolbox.call("describe_archetype", archetype_id=archetype.id)
         cite = frames.cite(described.data["markers"][:1]) if described.ok else ""
         moves.append(
-            f"- **{archetype.name}** (a solution archetype). {archetype.when_it_fits}{cite} "
+            f"- **{archetype.name}** (a solution archetype): {archetype.when_it_fits}{cite} "
             f"A first move Keysmith suggests: {archetype.first_moves[0]}"
         )
     step_ids = list(dict.fromkeys(BRIDGE_FOR_REASON.get(f.id, "map_the_system") for f in reasons))[:2]
     for step in (s for s in framework.bridge_steps if s.id in step_ids):
         markers = _markers(toolbox, f"{step.name}: {step.summary}", "bridge_step", step.knowledge_id)
         moves.append(
-            f"- **{step.name}** (a step from pilot to production). {step.summary}{frames.cite(markers[:1])}"
+            f"- **{step.name}** (a step from pilot to production): {step.summary}{frames.cite(markers[:1])}"
         )
     return moves
 
