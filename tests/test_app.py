@@ -102,6 +102,25 @@ def test_sources_show_titles_and_whole_passages_and_steps_plain_names(app_env: P
     assert {c["name"] for c in last.tool_calls} >= {"read_story", "explain_stall_reason"}  # ids kept
 
 
+def test_the_start_the_self_assessment_follow_up_starts_it(app_env: Path) -> None:
+    """Issue 13, item 1: the follow-up opens the self-assessment on its first question; it does not post a
+    description of the assessment to the chat and offer itself again."""
+    at = new_client(open_app(), "Follow-up client")
+    _mode(at, "Diagnose my pilot")
+    at.chat_input[0].set_value("What are the five stall reasons?").run()
+    assert not at.exception, at.exception
+    follow = [b for b in at.button if b.label == "Start the self-assessment"]
+    assert follow, [b.label for b in at.button]
+    follow[0].click().run()
+    assert not at.exception, at.exception
+    assert at.segmented_control(key="mode").value == "Self-assessment"
+    assert at.header[0].value == "Self-assessment"
+    assert at.get("progress"), "the assessment's first question is shown"
+    assert not [b for b in at.button if b.label == "Start the self-assessment"]
+    ws_id, session_id = _open_session(app_env, "Follow-up client")
+    assert [m.role for m in _store(app_env).list_messages(ws_id, session_id)] == ["user", "assistant"]
+
+
 def _open_session(data_dir: Path, name: str) -> tuple[str, str]:
     store = _store(data_dir)
     ws = next(w for w in store.list_workspaces() if w.name == name)
