@@ -102,6 +102,24 @@ def test_sources_show_titles_and_whole_passages_and_steps_plain_names(app_env: P
     assert {c["name"] for c in last.tool_calls} >= {"read_story", "explain_stall_reason"}  # ids kept
 
 
+def test_a_question_sent_while_keysmith_is_loading_is_answered_once_it_has_loaded(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13, item 11: on a cold start the chat box is offered while the assistant loads in the
+    background; a question sent meanwhile is kept and answered when loading ends (no second send)."""
+    knowledge = Settings.from_env().knowledge_dir
+    # The same pages under another spelling: a configuration this process has not loaded, so a cold start.
+    monkeypatch.setenv("KEYSMITH_KNOWLEDGE_DIR", str(knowledge / ".." / knowledge.name))
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state["pending_question"] = {"text": QUESTION, "retry": False}  # sent during the load
+    at.run()
+    assert not at.exception, at.exception
+    said = [m for m in at.chat_message if m.name == "user"]
+    assert [t.value for m in said for t in m.text] == [QUESTION]
+    assert any(e.label.startswith("[1] ") for e in at.expander)  # answered, with its sources
+    assert at.chat_input[0] is not None
+
+
 def test_the_start_the_self_assessment_follow_up_starts_it(app_env: Path) -> None:
     """Issue 13, item 1: the follow-up opens the self-assessment on its first question; it does not post a
     description of the assessment to the chat and offer itself again."""
