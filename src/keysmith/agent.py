@@ -424,12 +424,14 @@ def _probe(word: str) -> str:
 
 def check_tool_calling(model: BaseChatModel) -> bool:
     """Whether `model` calls a tool when one is required: one small request (a tool named `PROBE_TOOL`,
-    `tool_choice="required"`, a user message asking for it). Provider errors propagate; a refusal of the
-    request as such (400) counts as "cannot" for the caller to decide."""
+    `tool_choice` naming that tool, a user message asking for it). Provider errors propagate; a refusal of
+    the request as such (400) counts as "cannot" for the caller to decide. The tool is named rather than
+    `tool_choice="required"`: llama-cpp-python's server answers "required" with an HTTP 500 (its
+    chatml-function-calling handler accepts only "auto", "none" or a named function)."""
     tool = StructuredTool.from_function(
         _probe, name=PROBE_TOOL, description="Confirm that Keysmith can call tools: pass the word 'ready'."
     )
-    bound = model.bind_tools([tool], tool_choice="required")
+    bound = model.bind_tools([tool], tool_choice=PROBE_TOOL)
     reply = bound.invoke(
         [
             SystemMessage("You are being checked for tool use. Answer only by calling the tool."),

@@ -13,6 +13,9 @@ package that talks to providers, so the agent sees either a clean answer or a `P
 - **Streaming with tools.** A server that rejects a streamed request with tools (an error naming streaming),
   or answers it with an empty stream, gets the same request once more without streaming; the client then
   remembers to send its tool rounds unstreamed.
+- **An assistant message with tool calls and no text.** LangChain sends its `content` as null, which
+  llama-cpp-python's server refuses (a validation error, answered as HTTP 500): an OpenAI-compatible server
+  gets an empty string instead. The turn's grounding round is such a message.
 - **`max_tokens`.** Every request carries the answer-length bound. OpenAI and Azure take it as
   `max_completion_tokens`; OpenAI-compatible servers get the older `max_tokens`, which they all know.
 """
@@ -233,6 +236,10 @@ class KeysmithChatOpenAI(ChatOpenAI):
         payload: dict[str, Any] = super()._get_request_payload(input_, stop=stop, **kwargs)
         if self.legacy_max_tokens and "max_completion_tokens" in payload:
             payload["max_tokens"] = payload.pop("max_completion_tokens")
+        if self.legacy_max_tokens:  # an OpenAI-compatible server
+            for message in payload.get("messages", []):
+                if message.get("role") == "assistant" and message.get("content") is None:
+                    message["content"] = ""  # see the module docstring: null content is refused
         return payload
 
     def _stream(
