@@ -130,6 +130,18 @@ def test_over_http_a_silent_server_cannot_hold_the_turn_past_its_budget(
     assert answer.mode == "offline (fallback: budget)" and answer.answer
 
 
+def test_a_slow_capability_check_counts_against_the_first_turns_budget(
+    indexed_settings: Settings, openai_server: ScriptedOpenAIServer
+) -> None:
+    # Seen with llama-cpp-python's server under load: the check took longer than the whole turn's budget.
+    openai_server.probe_reply = Stall(8)
+    assistant = http_assistant(indexed_settings, openai_server, turn_budget=1.0)
+    started = time.monotonic()
+    answer = assistant.ask("What is HD Vision?")
+    assert time.monotonic() - started < 4  # not the 8 s stall, nor the 10 s request timeout
+    assert answer.mode == "offline (fallback: budget)" and answer.answer and answer.citations
+
+
 def test_an_answer_cut_by_max_tokens_is_marked_incomplete(
     indexed_settings: Settings, openai_server: ScriptedOpenAIServer
 ) -> None:

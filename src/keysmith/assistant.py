@@ -27,6 +27,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -291,6 +292,31 @@ class Assistant:
             ).strip()
         return decided
 
+    def _decide_within(self, model: BaseChatModel, deadline: float, budget: float) -> bool:
+        """`_decide_tool_calls` bounded by the turn's deadline: a slow server's capability check counts
+        against the first turn's budget (TurnBudgetExceeded past it; the check finishes in the background
+        and a later turn uses its result)."""
+        from keysmith.agent import TurnBudgetExceeded
+
+        if self.tool_calls is not None:
+            return self.tool_calls
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                outcome["decided"] = self._decide_tool_calls(model)
+            except BaseException as exc:  # handed to the turn below
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=work, name="keysmith-capability-check", daemon=True)
+        worker.start()
+        worker.join(max(0.0, deadline - time.monotonic()))
+        if worker.is_alive():
+            raise TurnBudgetExceeded(budget)
+        if "error" in outcome:
+            raise outcome["error"]
+        return bool(outcome["decided"])
+
     def ground(self, question: str, route: Route, toolbox: Toolbox) -> Grounding:
         """Run the deterministic steps `question` needs (see the module docstring) through `toolbox`."""
         steps: list[tuple[str, dict[str, Any], ToolResult]] = []
@@ -362,7 +388,7 @@ class Assistant:
         route = self.composer.route(question)
         truncated = False
         try:
-            tool_calls = self._decide_tool_calls(model)
+            tool_calls = self._decide_within(model, deadline, budget)
             grounding = self.ground(question, route, toolbox)
             yield from grounding.events()
             graph = build_agent(
