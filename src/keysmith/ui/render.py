@@ -76,8 +76,9 @@ def step_name(
 def source_label(number: int, citation: Mapping[str, Any]) -> str:
     """`[1] Governance Vacuum — What it is — from: <source title> (article)`: the page title and section
     (never the file path); a client document is named as one."""
-    heading = str(citation.get("heading", "")).replace(" > ", " — ")
+    parts = [p.strip() for p in str(citation.get("heading", "")).split(" > ")]
     source = str(citation.get("source", ""))
-    document = source.removeprefix("client document: ") if source.startswith("client document") else ""
-    label = f"[{number}] {heading}" + (f" (your document {document})" if document else "")
-    return label + provenance(citation)
+    if source.startswith("client document"):  # its heading starts with the file name: say what it is once
+        name = source.removeprefix("client document:").strip() or parts[0]
+        return " — ".join([f"[{number}] {name} (client document)", *parts[1:]])
+    return f"[{number}] {' — '.join(parts)}" + provenance(citation)
