@@ -341,5 +341,8 @@ def test_a_manager_asked_by_the_board_gets_a_framing_to_use_now_then_the_questio
     pages = {c.split("#")[0] for c in cited}
     assert len(pages - {"pilot-illusion"}) >= len(composer.framework.stall_reasons)  # each reason's own page
     assert answer.question is not None or "**Questions" in rest  # then the questions, as before
+    # The request itself ("what do i tell them") is never quoted as evidence of a stall reason.
+    assert '"what do i tell them"' not in text
+    assert not any("tell them" in e for r in answer.reasons for e in r["evidence"])
     # A story that does not ask what to tell anyone gets no framing.
     assert "What you can tell" not in ask(composer, INVOICES).answer

@@ -27,6 +27,19 @@ _ASKS_FOR_WORDS = re.compile(
 _PILOT_PAGE = "pilot-illusion"
 
 
+# "what do I tell them", "how do I explain this to the board": a request, not a fact about the rollout.
+_REQUEST = re.compile(
+    r"^\W*(?:so\s+)?(?:what|how)\s+(?:do|should|can|would)\s+(?:i|we)\s+"
+    r"(?:tell|say|explain|answer|report|present|brief|update|pitch|justify)\b",
+    re.IGNORECASE,
+)
+
+
+def is_a_request_for_words(clause: str) -> bool:
+    """Whether `clause` only asks Keysmith what to say ("what do I tell them"): never quoted as evidence."""
+    return bool(_REQUEST.search(clause))
+
+
 def asks_for_a_briefing(text: str) -> bool:
     """Whether `text` asks what to tell someone the manager answers to (the board, a boss, leadership)."""
     return bool(_AUDIENCE.search(text) and _ASKS_FOR_WORDS.search(text))

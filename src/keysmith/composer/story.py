@@ -10,11 +10,12 @@ their signal variables; the next moves are the matching known archetypes and bri
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from keysmith.composer import frames
-from keysmith.composer.briefing import asks_for_a_briefing, briefing
+from keysmith.composer.briefing import asks_for_a_briefing, briefing, is_a_request_for_words
 from keysmith.composer.frames import Draft
 from keysmith.diagnosis import StallReasonFinding, StorySignals, interview
 from keysmith.framework import Archetype, Framework
@@ -104,6 +105,11 @@ def _trimmed(clause: str) -> str:
     return clause if len(words) <= MAX_CLAUSE_WORDS else " ".join(words[:MAX_CLAUSE_WORDS]) + " …"
 
 
+def _evidence(clauses: Sequence[str]) -> list[str]:
+    """The clauses worth quoting as evidence: not the user's request for words ("what do I tell them")."""
+    return [c for c in clauses if not is_a_request_for_words(c)]
+
+
 def _reason_lines(
     reasons: list[StallReasonFinding], signals: StorySignals, toolbox: Toolbox, story: str
 ) -> list[str]:
@@ -117,7 +123,7 @@ def _reason_lines(
         line = f"{position}. **{reason.name}.** {reason.summary}{frames.cite(markers[:1])}"
         if finding.clauses:  # the user's whole clause (the readers' evidence), not a cue's few words
             # Brackets become parentheses: a user's "[2]" must not pass for a citation marker.
-            plain = [_trimmed(c).translate(_QUOTE_SAFE) for c in finding.clauses]
+            plain = [_trimmed(c).translate(_QUOTE_SAFE) for c in _evidence(finding.clauses)]
             quoted = ", ".join(f'"{c.strip(" .,;:")}"' for c in plain[:2])
         else:
             quoted = frames.quote_phrases(_quotes(finding, signals, framework), story=story, used=used)
@@ -196,7 +202,9 @@ def reason_records(
     """The `reasons` of `keysmith ask --json`: id, strength and the user's own clauses as evidence."""
     records = []
     for finding in reasons:
-        evidence = list(finding.clauses) or _quotes(finding, signals, framework)
+        # The readers' clauses when they found some (less the user's request for words, which is no
+        # evidence), else the cue reader's descriptions.
+        evidence = _evidence(finding.clauses) if finding.clauses else _quotes(finding, signals, framework)
         records.append(
             {"id": finding.id, "strength": round(finding.strength, 3) + 0.0, "evidence": evidence[:3]}
         )
