@@ -396,6 +396,9 @@ def test_a_server_that_calls_the_required_tool_or_refuses_it(
         # llama-cpp-python's server refuses null content with an HTTP 500.
         grounding = [m for m in turn.body["messages"] if m["role"] == "assistant" and m.get("tool_calls")]
         assert grounding and all(m["content"] == "" for m in grounding)
+        # No maxLength in the tool schemas: llama-cpp-python's grammar for read_story's 8000 crashed it.
+        names = {tool["function"]["name"] for tool in turn.body["tools"]}
+        assert "read_story" in names and "maxLength" not in json.dumps(turn.body["tools"])
 
 
 def test_tool_calls_off_skips_the_check_and_the_tools(

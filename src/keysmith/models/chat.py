@@ -16,6 +16,11 @@ package that talks to providers, so the agent sees either a clean answer or a `P
 - **An assistant message with tool calls and no text.** LangChain sends its `content` as null, which
   llama-cpp-python's server refuses (a validation error, answered as HTTP 500): an OpenAI-compatible server
   gets an empty string instead. The turn's grounding round is such a message.
+- **Long `maxLength` limits in tool schemas.** llama-cpp-python turns a tool's JSON schema into a grammar;
+  a `maxLength` of thousands of characters (the story a `read_story` call carries) exceeds its grammar
+  limits ("failed to parse grammar") and the server crashed with a segmentation fault. OpenAI-compatible
+  servers get the tool schemas without `maxLength`: Keysmith's own argument validation (`tools.args`) still
+  enforces every limit and tells the model when an argument is too long.
 - **`max_tokens`.** Every request carries the answer-length bound. OpenAI and Azure take it as
   `max_completion_tokens`; OpenAI-compatible servers get the older `max_tokens`, which they all know.
 """
@@ -220,6 +225,17 @@ def robust_stream(
     raise ProviderError(EMPTY_STREAM, retryable=True, kind="empty_answer")
 
 
+def _drop_length_limits(schema: Any) -> None:
+    """Remove every `maxLength` from a tool's JSON schema, in place (see the module docstring)."""
+    if isinstance(schema, dict):
+        schema.pop("maxLength", None)
+        for value in schema.values():
+            _drop_length_limits(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _drop_length_limits(value)
+
+
 class KeysmithChatOpenAI(ChatOpenAI):
     """`ChatOpenAI` with the quirk handling of the module docstring.
 
@@ -240,6 +256,8 @@ class KeysmithChatOpenAI(ChatOpenAI):
             for message in payload.get("messages", []):
                 if message.get("role") == "assistant" and message.get("content") is None:
                     message["content"] = ""  # see the module docstring: null content is refused
+            for tool in payload.get("tools", []):
+                _drop_length_limits(tool)
         return payload
 
     def _stream(
