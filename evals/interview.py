@@ -1,8 +1,13 @@
 """`keysmith eval interview`: the diagnosis interview with a simulated respondent, on every story set.
 
 For each story Keysmith answers as a user would see it (`Assistant.ask`); while the answer asks a question,
-the simulated respondent replies from the story's labels: a question about a variable tied to a labelled
-stall reason (`signal_variables` in stall_reasons.yaml) gets the weak reply, any other the strong one.
+the simulated respondent replies from the story's labels. A story labelled with the `variables` it shows as
+weak answers from those: a question about one of them gets the weak reply, any other the strong one (a
+respondent whose adoption stalled but whose departments planned the rollout together says so when asked).
+A story without `variables` labels falls back to its reasons: a variable tied to a labelled stall reason
+(`signal_variables` in stall_reasons.yaml) is weak. Until 2026-12-03 every story used the fallback, which
+marks organisational readiness weak in every change-management story and so answered the zoom-level question
+"No" for stories that say nothing of it.
 Graded on the final answer's `reasons` (the diagnosis the interview decided), per story set: recall,
 precision, per-reason counts, and the mean number of questions asked. Blind sets' records carry ids and
 counts only, never story text (docs/evaluation.md).
@@ -20,9 +25,16 @@ from keysmith.framework import Framework
 MAX_TURNS = 4  # three questions at most, plus one reply too many if the interview misbehaved
 
 
-def respondent_reply(question: Mapping[str, Any], expected: Sequence[str], framework: Framework) -> str:
-    """The option a respondent whose story has the `expected` reasons picks (weak or strong reading)."""
-    tied = {v for rid in expected for v in framework.stall_reason(rid).signal_variables}
+def respondent_reply(
+    question: Mapping[str, Any],
+    expected: Sequence[str],
+    framework: Framework,
+    weak_variables: Sequence[str] = (),
+) -> str:
+    """The option a respondent picks (weak or strong reading): weak for the story's labelled
+    `weak_variables`, or, without them, for every variable tied to the `expected` reasons."""
+    by_reason = {v for rid in expected for v in framework.stall_reason(rid).signal_variables}
+    tied = set(weak_variables) or by_reason
     options = [o for o in question["options"] if o["value"] is not None]
     weak = min(options, key=lambda o: o["value"])
     strong = max(options, key=lambda o: o["value"])
@@ -30,13 +42,13 @@ def respondent_reply(question: Mapping[str, Any], expected: Sequence[str], frame
 
 
 def _interviewed(
-    assistant: Any, story: str, expected: Sequence[str], framework: Framework
+    assistant: Any, story: str, expected: Sequence[str], framework: Framework, weak: Sequence[str] = ()
 ) -> tuple[Any, Any, int]:
     """(first answer, final answer, questions asked) for one story."""
     first = answer = assistant.ask(story)
     asked = 0
     while answer.question is not None and asked < MAX_TURNS:
-        option = respondent_reply(answer.question, expected, framework)
+        option = respondent_reply(answer.question, expected, framework, weak)
         answer = assistant.reply(story, answer.interview or {}, option)
         asked += 1
     return first, answer, asked
@@ -54,7 +66,8 @@ def interview_suite(
         for case in load_cases(datasets, suite, "scenarios"):
             expected = list(case["stall_reasons"])
             acceptable = case.get("also_acceptable") or ()
-            first, final, asked = _interviewed(assistant, str(case["story"]), expected, framework)
+            weak = [str(v) for v in case.get("variables") or ()]
+            first, final, asked = _interviewed(assistant, str(case["story"]), expected, framework, weak)
             named_first = {r["id"] for r in first.reasons}
             named_final = {r["id"] for r in final.reasons}
             firsts.append(ev.match_sets(named_first, expected, acceptable))

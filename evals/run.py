@@ -54,20 +54,28 @@ RESULTS = ROOT / "evals" / "results"
 BASELINE = RESULTS / "baseline" / "summary.json"
 # Story sets, each graded like `scenarios` and reported as its own suite; the dataset file is
 # evals/datasets/<suite>.yaml (a list under `scenarios`, the same schema as scenarios.yaml). Development sets
-# may be used to tune the story reader; blind sets may not (docs/evaluation.md), and a blind set's file also
-# lists `controls` (optional): near-domain messages that must get no diagnosis.
-DEV_SUITES: tuple[str, ...] = ("scenarios", "scenarios_dev2", "scenarios_dev3")
-BLIND_SUITES: tuple[str, ...] = ("blind_a", "blind_b", "blind_c")
+# may be used to tune the story reader; blind sets may not (docs/evaluation.md). A set's file may also list
+# `controls`: near-domain messages that must get no diagnosis (every blind set has them).
+DEV_SUITES: tuple[str, ...] = (
+    "scenarios", "scenarios_dev2", "scenarios_dev3", "scenarios_dev4", "scenarios_dev5", "scenarios_dev6"
+)  # fmt: skip
+BLIND_SUITES: tuple[str, ...] = ("blind_d", "blind_e")
 STORY_SUITES = (*DEV_SUITES, *BLIND_SUITES)
 SUITES = (
-    "retrieval", "abstention", *STORY_SUITES, "assessment", "numbers", "citations", "interview", "client_docs"
+    "retrieval",
+    "abstention",
+    *STORY_SUITES,
+    "assessment",
+    "numbers",
+    "citations",
+    "interview",
+    "client_docs",
 )
 _ANSWER_SUITES = {"abstention", *STORY_SUITES, "numbers", "citations"}
 # suite -> (dataset file, ((list key, question field, required), ...)): the questions a suite asks Keysmith
 _ASKED: dict[str, tuple[str, tuple[tuple[str, str, bool], ...]]] = {
-    **{suite: (suite, (("scenarios", "story", True),)) for suite in DEV_SUITES},
     **{
-        suite: (suite, (("scenarios", "story", True), ("controls", "story", False))) for suite in BLIND_SUITES
+        suite: (suite, (("scenarios", "story", True), ("controls", "story", False))) for suite in STORY_SUITES
     },
     "abstention": ("abstention", (("cases", "question", True),)),
 }
@@ -105,7 +113,7 @@ GUARDED: tuple[tuple[str, str, bool], ...] = (
         for suite in STORY_SUITES
         for metric in ("stall_reason_recall", "stall_reason_precision", "archetype_precision")
     ),
-    *((suite, "controls_diagnosed", False) for suite in BLIND_SUITES),
+    *((suite, "controls_diagnosed", False) for suite in STORY_SUITES),
     ("assessment", "parse_accuracy", True),
     ("numbers", "consistency", True),
     ("citations", "validity", True),

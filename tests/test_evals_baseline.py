@@ -2,7 +2,7 @@
 
 Runs every suite offline on a fresh index in a temporary data dir (about a minute on 2 cores) and fails when
 a guarded metric is worse than the baseline by more than TOLERANCE, listing the development cases that
-failed. The blind story sets (`blind_a`, `blind_b`) are guarded like the development ones, with the same
+failed. The blind story sets (`blind_d`, `blind_e`) are guarded like the development ones, with the same
 tolerance, but a failure shows only their per-reason counts, never their cases: whoever changes the story
 reader must not read a blind set's failed stories (docs/evaluation.md). A suite the baseline does not hold
 yet is reported as new, not failed. When a change improves a metric, or a deliberate trade-off lowers one,
@@ -39,9 +39,12 @@ REQUIRED = {
 REASONS = {"zoom_level", "input_output_mismatch", "governance_vacuum", "change_management_deficit",
            "economics_shift"}  # fmt: skip
 # Each development story set and the letter its case ids start with; each blind set and its prefix.
-DEV_SETS = {"scenarios": "s", "scenarios_dev2": "h", "scenarios_dev3": "b"}
-# Each blind set, its id prefix, and how many stories and controls its file holds.
-BLIND_SETS = {"blind_a": ("ba", 46, 11), "blind_b": ("bb", 46, 11), "blind_c": ("bc", 48, 15)}
+# scenarios_dev4..6 were blind sets A..C (ids "ba", "bb", "bc") until they moved to development.
+DEV_SETS = {"scenarios": "s", "scenarios_dev2": "h", "scenarios_dev3": "b", "scenarios_dev4": "ba",
+            "scenarios_dev5": "bb", "scenarios_dev6": "bc"}  # fmt: skip
+# Each development set's story count, and each blind set's id prefix and story and control counts.
+DEV_SIZES = {"scenarios": 34, "scenarios_dev4": 46, "scenarios_dev5": 46, "scenarios_dev6": 48}
+BLIND_SETS = {"blind_d": ("bd", 46, 17), "blind_e": ("be", 45, 16)}
 # What a blind set's records may hold: ids and reason ids, never a story (docs/evaluation.md).
 BLIND_STORY_KEYS = {"id", "expected", "named", "missed"}
 BLIND_CONTROL_KEYS = {"id", "control", "kind", "ok", "diagnosed", "named", "abstained"}
@@ -136,7 +139,8 @@ def test_each_development_story_set_is_graded_apart_with_per_reason_counts(
     offline_run: runner.EvalRun, suite: str, prefix: str
 ) -> None:
     metrics, stories = offline_run.summary["suites"][suite], offline_run.cases[suite]
-    assert len(stories) == metrics["cases"] == (34 if suite == "scenarios" else 24)
+    stories = [c for c in stories if not c.get("control")]
+    assert len(stories) == metrics["cases"] == DEV_SIZES.get(suite, 24)
     assert all(c["id"].startswith(prefix) for c in stories)
     others = {c["id"] for other in runner.STORY_SUITES if other != suite for c in offline_run.cases[other]}
     assert others.isdisjoint(c["id"] for c in stories)
@@ -192,7 +196,7 @@ def test_blind_targets_are_explicit_and_reported_not_failed() -> None:
     per_reason = {"zoom_level": {"expected": 3, "found": 2, "wrongly_named": 1}}
     summary = {
         "suites": {
-            "blind_a": {"stall_reason_recall": 0.9, "controls_diagnosed": 1, "per_reason": per_reason}
+            "blind_d": {"stall_reason_recall": 0.9, "controls_diagnosed": 1, "per_reason": per_reason}
         },
         "mode": "offline",
         "formula_version": "f",
@@ -209,13 +213,13 @@ def test_blind_targets_are_explicit_and_reported_not_failed() -> None:
 def test_suites_missing_from_the_baseline_are_reported_as_new_not_failed() -> None:
     baseline = {"suites": {"scenarios": {"stall_reason_recall": 0.9}, "scenarios_heldout": {"cases": 24}}}
     summary = {"suites": {"scenarios": {"stall_reason_recall": 0.9},
-                          "blind_a": {"stall_reason_recall": 0.1, "controls_diagnosed": 9},
+                          "blind_d": {"stall_reason_recall": 0.1, "controls_diagnosed": 9},
                           "scenarios_dev2": {"stall_reason_recall": 0.1}}}  # fmt: skip
     assert runner.regressions(summary, baseline, TOLERANCE) == []
-    assert runner.new_suites(summary, baseline) == ["blind_a", "scenarios_dev2"]
-    held = {"suites": {"blind_a": {"controls_diagnosed": 0}}}
-    assert runner.regressions({"suites": {"blind_a": {"controls_diagnosed": 1}}}, held, TOLERANCE) == [
-        "blind_a.controls_diagnosed: 1.000 vs baseline 0.000 (tolerance 0.02)"
+    assert runner.new_suites(summary, baseline) == ["blind_d", "scenarios_dev2"]
+    held = {"suites": {"blind_d": {"controls_diagnosed": 0}}}
+    assert runner.regressions({"suites": {"blind_d": {"controls_diagnosed": 1}}}, held, TOLERANCE) == [
+        "blind_d.controls_diagnosed: 1.000 vs baseline 0.000 (tolerance 0.02)"
     ]
 
 
@@ -283,9 +287,9 @@ def test_the_same_suites_grade_a_model_answering_over_http(
         "scenarios": {"scenarios": [scenario]},
         "scenarios_dev2": {"scenarios": [dev2]},
         "scenarios_dev3": {"scenarios": []},
-        "blind_a": {"scenarios": [blind], "controls": controls},
-        "blind_b": {"scenarios": []},  # a blind set without controls is graded too
-        "blind_c": {"scenarios": []},
+        **{f"scenarios_dev{n}": {"scenarios": []} for n in (4, 5, 6)},
+        "blind_d": {"scenarios": [blind], "controls": controls},
+        "blind_e": {"scenarios": []},  # a blind set without controls is graded too
         "abstention": {"cases": cases},
     }
     for name, data in files.items():
@@ -320,7 +324,7 @@ def test_the_same_suites_grade_a_model_answering_over_http(
     assert summary["suites"]["scenarios"]["archetype_precision"] == 1.0
     assert summary["suites"]["scenarios_dev2"]["stall_reason_recall"] == 1.0
     assert summary["suites"]["scenarios_dev2"]["stall_reason_precision"] == 1.0
-    blind_a = summary["suites"]["blind_a"]
+    blind_a = summary["suites"]["blind_d"]
     assert blind_a["stall_reason_recall"] == 1.0 and blind_a["archetype_precision"] == 1.0
     assert blind_a["per_reason"]["change_management_deficit"] == {
         "expected": 1,
@@ -330,11 +334,11 @@ def test_the_same_suites_grade_a_model_answering_over_http(
     # The rollout that went well is read as a stall story by the (grounding) story reader: a control
     # diagnosed, graded on the answer's structured reasons and interview, not on the model's wording.
     assert (blind_a["controls"], blind_a["controls_diagnosed"]) == (2, 1)
-    controls = [r for r in run.cases["blind_a"] if r.get("control")]
+    controls = [r for r in run.cases["blind_d"] if r.get("control")]
     assert [(r["id"], r["diagnosed"]) for r in controls] == [("bac1", False), ("bac2", True)]
     assert controls[0]["named"] == [] and controls[1]["named"]
-    assert "story" not in json.dumps(run.cases["blind_a"])
-    assert (summary["suites"]["blind_b"]["cases"], summary["suites"]["blind_b"]["controls"]) == (0, 0)
+    assert "story" not in json.dumps(run.cases["blind_d"])
+    assert (summary["suites"]["blind_e"]["cases"], summary["suites"]["blind_e"]["controls"]) == (0, 0)
     assert summary["suites"]["abstention"]["accuracy"] == 1.0
     assert summary["suites"]["abstention"]["false_abstention_rate"] == 0.0
     # The invented "40%" sentence was dropped by the answer guards, so every number left is supported.

@@ -226,3 +226,43 @@ def test_a_bad_question_bank_is_refused_naming_the_question(tmp_path: Path, fram
     )
     with pytest.raises(InterviewError, match=r"interview\.yaml: q1: variable: unknown variable 'budget'"):
         load_question_bank(bank, framework.variable_ids, [r.id for r in framework.stall_reasons])
+
+
+def test_once_the_top_reason_is_confirmed_a_faint_one_is_not_probed(framework: Framework) -> None:
+    """A faint candidate asked about through a shared variable would be raised by a reply about the top."""
+    order = [r.id for r in framework.stall_reasons]
+    bank = framework.questions
+    reading = {"change_management_deficit": 0.56, "zoom_level": 0.33, "economics_shift": 0.1}
+    state = iv.start(_signals(framework, reading), bank, order, POLICY)  # type: ignore[arg-type]
+    assert state is not None and state.pending == "q_change"
+    state = iv.answer(state, "no", bank, order, POLICY)
+    assert state.pending is None  # zoom (0.33) is below relative x the confirmed top: no question on it
+    assert iv.outcome(state, bank, order, POLICY).named == ("change_management_deficit",)
+    close = {"change_management_deficit": 0.56, "zoom_level": 0.45}  # a close second in the reading itself
+    state = iv.start(_signals(framework, close), bank, order, POLICY)  # type: ignore[arg-type]
+    assert state is not None
+    state = iv.answer(state, "no", bank, order, POLICY)
+    assert state.pending == "q_organisation"
+
+
+def test_a_good_answer_on_one_side_does_not_clear_a_two_sided_reason(framework: Framework) -> None:
+    """Input-output mismatch has two main questions (in and out): a strong reply halves the drop."""
+    bank = framework.questions
+    state = iv.InterviewState({"input_output_mismatch": 0.6, "governance_vacuum": 0.6}, {})
+    for qid in ("q_data", "q_governance"):
+        state = replace(state, replies=(*state.replies, iv.Reply(qid, "yes", "x", 4)))
+    strengths = iv.adjusted(state, bank)
+    assert strengths["governance_vacuum"] == pytest.approx(0.6 - 0.35)
+    assert strengths["input_output_mismatch"] == pytest.approx(0.6 - 0.35 / 2)
+    weak = iv.adjusted(replace(state, replies=(iv.Reply("q_data", "no", "x", 2),)), bank)
+    assert weak["input_output_mismatch"] == pytest.approx(1.0)  # one weak side is enough evidence
+
+
+def test_the_simulated_respondent_answers_from_the_storys_weak_variables(framework: Framework) -> None:
+    from evals.interview import respondent_reply
+
+    question = next(q for q in framework.questions if q.id == "q_organisation").to_dict()
+    expected = ["change_management_deficit"]  # whose signal variables include organisational readiness
+    assert respondent_reply(question, expected, framework) == "no"  # no labels: tied to the reason, weak
+    assert respondent_reply(question, expected, framework, ["change_management"]) == "yes"
+    assert respondent_reply(question, ["economics_shift"], framework, ["organizational_readiness"]) == "no"

@@ -96,8 +96,18 @@ def adjusted(state: InterviewState, bank: Sequence[Question]) -> dict[str, float
         if reply.value is None:
             continue
         for rid, weight in _question(bank, reply.question_id).supports.items():
-            strengths[rid] = min(1.0, max(0.0, strengths.get(rid, 0.0) + weight * REPLY_EFFECT[reply.value]))
+            effect = REPLY_EFFECT[reply.value]
+            if effect < 0:
+                # One weak side is enough to signal a reason, but clearing it takes every side: a good answer
+                # about incoming data does not clear a mismatch on the output side (two main questions).
+                effect /= max(1, _main_questions(bank, rid))
+            strengths[rid] = min(1.0, max(0.0, strengths.get(rid, 0.0) + weight * effect))
     return strengths
+
+
+def _main_questions(bank: Sequence[Question], reason: str) -> int:
+    """How many questions of the bank are mainly about `reason` (support 1.0)."""
+    return sum(1 for q in bank if q.supports.get(reason, 0.0) >= 1.0)
 
 
 def _candidates(strengths: Mapping[str, float], order: Sequence[str]) -> list[str]:
@@ -116,12 +126,22 @@ def _open(
     state: InterviewState, bank: Sequence[Question], order: Sequence[str], policy: FusionPolicy
 ) -> list[str]:
     """The leading candidates still undecided: not yet probed, and neither clearly in (at `sure_at`) nor
-    clearly out (below `RULED_OUT`)."""
+    clearly out (below `RULED_OUT`). Once the top reason is clearly in, another is worth a question only if
+    it could be named beside it (`relative` of the top): probing a faint one through a shared variable
+    would raise it on a reply that was really about the top reason."""
     strengths = adjusted(state, bank)
+    ranked = _candidates(strengths, order)
+    top = strengths[ranked[0]] if ranked else 0.0
+    floor = max(RULED_OUT, policy.relative * top) if top >= policy.sure_at else RULED_OUT
+    leader = max(state.strengths.values(), default=0.0)
+    # A reason that was a close second in the reading itself stays open whatever the replies did to the top.
+    close = {c for c in ranked if leader - state.strengths.get(c, 0.0) <= policy.margin}
     return [
         c
-        for c in _candidates(strengths, order)
-        if RULED_OUT <= strengths[c] < policy.sure_at and not _probed(state, bank, c)
+        for c in ranked
+        if (strengths[c] >= floor or c in close)
+        and RULED_OUT <= strengths[c] < policy.sure_at
+        and not _probed(state, bank, c)
     ]
 
 
