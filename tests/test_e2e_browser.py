@@ -149,6 +149,7 @@ def test_manager_and_coach_in_a_real_browser(app_url: str, tmp_path: Path) -> No
         page.get_by_role("button", name="Create workspace").click()
         page.get_by_text("Client: Northwind Logistics").wait_for()
         _idle(page)
+        page.get_by_role("tab", name="Notes").click()  # the coach page opens on the client's chat
         page.get_by_label("Add a note").fill("The regional leads say nobody owns the model now.")
         page.get_by_role("button", name="Add note").click()
         page.get_by_text("nobody owns the model now").wait_for()
