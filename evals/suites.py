@@ -107,7 +107,8 @@ def scenario_suite(
     controls: Sequence[Mapping[str, Any]] | None = None,
     blind: bool = False,
 ) -> SuiteResult:
-    """Stall-reason recall/precision and archetype precision of the answers to the stories.
+    """Stall-reason recall/precision and archetype precision of the answers to the stories (the reasons an
+    answer diagnoses, see `ev.reasons_diagnosed`: its structured `reasons`, else the names in its text).
 
     `story_reasons` (optional) is the deterministic story reader's ranked stall reasons, graded beside the
     answer as a diagnostic (top 2 against the expected reasons): it separates a reading miss from an
@@ -125,7 +126,9 @@ def scenario_suite(
     reasons, archetypes, readings, cases = [], [], [], []
     for case in scenarios:
         turn = turns[str(case["id"])]
-        named = ev.phrases_named(turn.answer.answer, phrases)
+        # The diagnosis is the answer's structured reasons when it carries them (offline and model answers
+        # alike): a framing that lists all five reasons ("why rollouts usually stall") names none of them.
+        named = ev.reasons_diagnosed(turn.answer.answer, phrases, getattr(turn.answer, "reasons", None))
         reasons.append(ev.match_sets(named, case["stall_reasons"], case.get("also_acceptable", ())))
         archetypes.append(
             ev.match_sets(ev.archetypes_named(turn.answer.answer, archetype_names), case["archetypes"])

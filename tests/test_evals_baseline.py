@@ -331,12 +331,14 @@ def test_the_same_suites_grade_a_model_answering_over_http(
         "found": 1,
         "wrongly_named": 0,
     }
-    # The rollout that went well is read as a stall story by the (grounding) story reader: a control
-    # diagnosed, graded on the answer's structured reasons and interview, not on the model's wording.
-    assert (blind_a["controls"], blind_a["controls_diagnosed"]) == (2, 1)
+    # Graded on the answer's structured reasons and interview, not on the model's wording: the reply to the
+    # rollout that went well names "Governance Vacuum" as a risk, yet the story reader found no stall in it.
+    assert (blind_a["controls"], blind_a["controls_diagnosed"]) == (2, 0)
     controls = [r for r in run.cases["blind_d"] if r.get("control")]
-    assert [(r["id"], r["diagnosed"]) for r in controls] == [("bac1", False), ("bac2", True)]
-    assert controls[0]["named"] == [] and controls[1]["named"]
+    assert [(r["id"], r["diagnosed"], r["named"]) for r in controls] == [
+        ("bac1", False, []),
+        ("bac2", False, []),
+    ]
     assert "story" not in json.dumps(run.cases["blind_d"])
     assert (summary["suites"]["blind_e"]["cases"], summary["suites"]["blind_e"]["controls"]) == (0, 0)
     assert summary["suites"]["abstention"]["accuracy"] == 1.0
