@@ -60,12 +60,13 @@ def test_story_gets_a_cited_diagnosis(composer: Composer) -> None:
     pages = {c.id.split("#")[0] for c in answer.citations}
     assert "governance-vacuum" in pages
     assert [call["name"] for call in answer.tool_calls][:1] == ["read_story"]
-    if "**Change Management Deficit.**" in text:
+    if answer.question is None:  # a sure reading: both named, with the questions that would confirm them
+        assert "**Change Management Deficit.**" in text
         assert "**Questions that would confirm it**" in text and "**Risk Management**" in text
         assert {"change-management-deficit", "archetype-risk-management"} <= pages
         assert "What is the Governance Vacuum?" in answer.follow_ups
-    else:
-        assert answer.question is not None and answer.question["variable"] == "change_management"
+    else:  # unsure: the interview asks about the second reason first, whether or not it is named yet
+        assert answer.question["variable"] == "change_management"
         assert answer.question["text"] in text and answer.interview is not None
 
 
