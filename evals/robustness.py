@@ -12,7 +12,8 @@ of the model's answers where the model itself called at least one tool; None off
 (cited or fallback, over all answers) and `grounded_or_abstained_share`. `robustness(turns, names, budget)`
 is the run's `summary["robustness"]`: counts of errors, empty answers, answers showing an archetype, step or
 stall-reason name the framework and the turn's results do not hold (checked with `guards.guard_names` on the
-text the user saw), turns over the budget, incomplete answers, fallbacks by kind, and the slowest turn.
+model's text the user saw, see `model_text`), turns over the budget, incomplete answers, fallbacks by kind,
+and the slowest turn.
 """
 
 from __future__ import annotations
@@ -23,9 +24,13 @@ from typing import Any
 
 from evals import evaluators as ev
 from evals.turns import Turn
+from keysmith.answer import Answer
 from keysmith.guards import KnownNames, guard_names
 
+OFFLINE = "offline"
 FALLBACK_PREFIX = "offline (fallback: "
+# What follows a kept partial model text (Assistant._composer_instead).
+COMPOSER_MARKER = "Keysmith's offline answer:"
 CLASSES = ("cited", "fallback", "abstained", "neither", "error")
 
 
@@ -67,11 +72,22 @@ def suite_shares(turns: Sequence[Turn]) -> dict[str, Any]:
     }
 
 
+def model_text(answer: Answer) -> str:
+    """The part of `answer` the model wrote: all of a model's answer; of an offline or fallback answer, only
+    the model's partial text kept before the composer's (the composer writes from the framework data)."""
+    if not answer.mode.startswith(OFFLINE):
+        return answer.answer
+    head, marker, _composer = answer.answer.partition(COMPOSER_MARKER)
+    return head if marker else ""
+
+
 def invented_names(turn: Turn, names: KnownNames) -> list[str]:
-    """Sentences of the shown answer naming something neither the framework nor the turn's results hold."""
-    if not turn.answer.answer.strip():
+    """Sentences of the model's shown text naming something neither the framework nor the turn's results
+    hold (the names guard run again on what the user saw)."""
+    text = model_text(turn.answer)
+    if not text.strip():
         return []
-    return guard_names(turn.answer.answer, names, turn.sources, [turn.question]).dropped
+    return guard_names(text, names, turn.sources, [turn.question]).dropped
 
 
 def robustness(turns: Sequence[Turn], names: KnownNames, budget: float) -> dict[str, Any]:
