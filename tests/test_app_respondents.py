@@ -173,3 +173,17 @@ def test_revoking_a_link_in_the_coach_page_closes_it(app_env: Path) -> None:
     assert not at.exception, at.exception
     assert "**IT \\[see\\](https://evil.example)** · revoked" in _texts(at)
     assert open_app(respond=token).error
+
+
+def test_a_new_link_is_shown_once_and_not_again_after_a_rerun_or_revoke(app_env: Path) -> None:
+    store = _store(app_env)
+    ws = store.create_workspace(f"Shown once {uuid.uuid4().hex[:6]}")
+    store.close()
+    at, token = _create_link(_coach(ws.id), "Sponsor")
+    at.run()  # any rerun: the token is no longer on the page
+    assert not at.exception, at.exception
+    assert all(token not in c.value for c in at.get("code")) and "Link for Sponsor" not in _texts(at)
+    at, token = _create_link(at, "Front line")
+    next(b for b in at.button if b.label == "Revoke").click().run()
+    assert not at.exception, at.exception
+    assert all(token not in c.value for c in at.get("code")) and "Link for Front line" not in _texts(at)

@@ -66,7 +66,7 @@ def _new_link(res: Resources, ws: Workspace) -> None:
                 st.error(str(exc))
             else:
                 st.session_state[_NEW_LINK] = (ws.id, made.role, link_for(token))
-    shown = st.session_state.get(_NEW_LINK)
+    shown = st.session_state.pop(_NEW_LINK, None)  # shown once: the next rerun no longer has the token
     if shown and shown[0] == ws.id:
         st.success(f"Link for {escape_md(shown[1])}: copy it now, it is shown only once.")
         st.code(shown[2], language=None)
@@ -80,6 +80,7 @@ def _row(res: Resources, ws: Workspace, respondent: Respondent) -> None:
     cols[0].markdown(f"- **{who}** · {status}{until}")
     if status in ("waiting", "answered") and cols[1].button("Revoke", key=f"revoke-{respondent.id}"):
         res.store.revoke_respondent(ws.id, respondent.id)
+        st.session_state.pop(_NEW_LINK, None)  # a revoked link's token is never shown again
         st.rerun()
 
 
