@@ -187,3 +187,26 @@ def test_a_new_link_is_shown_once_and_not_again_after_a_rerun_or_revoke(app_env:
     next(b for b in at.button if b.label == "Revoke").click().run()
     assert not at.exception, at.exception
     assert all(token not in c.value for c in at.get("code")) and "Link for Front line" not in _texts(at)
+
+
+def test_a_busy_database_on_save_is_not_called_a_dead_link(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from keysmith.errors import StoreError
+    from keysmith.ui.respond_page import INVALID, SAVE_FAILED
+
+    store = _store(app_env)
+    ws = store.create_workspace(f"Busy {uuid.uuid4().hex[:6]}")
+    _, token = store.create_respondent_link(ws.id, "Sponsor")
+    store.close()
+
+    def busy(self: Store, token: str, answers: object) -> None:
+        raise StoreError("database is locked")
+
+    monkeypatch.setattr(Store, "save_respondent_answers", busy)
+    page = open_app(respond=token)
+    page.radio[0].set_value("4")
+    next(b for b in page.button if b.label == "Send my answers").click().run()
+    assert not page.exception, page.exception
+    assert [e.value for e in page.error] == [SAVE_FAILED] and INVALID not in _texts(page)
+    assert page.radio[0].value == "4" and page.success == []  # what the respondent chose is kept

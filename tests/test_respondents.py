@@ -21,7 +21,7 @@ from keysmith.assessment.respondents import (
     spreads,
     why_it_matters,
 )
-from keysmith.errors import StoreError
+from keysmith.errors import InvalidLinkError, StoreError
 from keysmith.framework import Framework
 from keysmith.store import Store
 from keysmith.store.respondents import token_digest
@@ -153,13 +153,22 @@ def test_expired_and_revoked_links_open_nothing_and_write_nothing(store: Store) 
     _, expiring_token = store.create_respondent_link(ws.id, "IT", days=1)
     store.revoke_respondent(ws.id, revoked.id)
     assert store.open_respondent_link(revoked_token) is None
-    with pytest.raises(StoreError, match="not valid any more"):
+    with pytest.raises(InvalidLinkError, match="not valid any more"):
         store.save_respondent_answers(revoked_token, {"governance": 3})
     later = store._clock.now() + timedelta(days=1, seconds=1)
     store._clock._last = later  # the clock never goes back, so this moves "now" past the expiry
     assert store.open_respondent_link(expiring_token) is None
     statuses = {r.role: r.status(later) for r in store.list_respondents(ws.id)}
     assert statuses == {"Sponsor": "revoked", "IT": "expired"}
+
+
+def test_saving_through_an_expired_link_is_refused_and_writes_nothing(store: Store) -> None:
+    ws = store.create_workspace("Expired save")
+    _, token = store.create_respondent_link(ws.id, "IT", days=1)
+    store._clock._last = store._clock.now() + timedelta(days=1, seconds=1)  # past the expiry
+    with pytest.raises(InvalidLinkError, match="not valid any more"):
+        store.save_respondent_answers(token, {"governance": 3})
+    assert [r.answers for r in store.list_respondents(ws.id)] == [None]
 
 
 def test_links_default_to_fourteen_days(store: Store) -> None:

@@ -48,6 +48,10 @@ class StoreError(KeysmithError):
     """The database could not be reached, is locked, or a record is missing."""
 
 
+class InvalidLinkError(StoreError):
+    """A respondent link opens nothing: its token is unknown, expired or revoked."""
+
+
 class InputLimitError(KeysmithError):
     """User input is empty, too long, too large or too frequent (names the limit)."""
 

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
-from keysmith.errors import StoreError
+from keysmith.errors import InvalidLinkError, StoreError
 from keysmith.store.db import Clock, clean_text
 from keysmith.store.tables import RespondentRow, WorkspaceRow
 
@@ -192,12 +192,18 @@ class RespondentStore:
             return None if row is None else _to_respondent(row)
 
     def save_respondent_answers(self, token: str, answers: Mapping[str, object]) -> Respondent:
-        """Record (or replace) the answers of the respondent `token` opens; `StoreError` if it opens none."""
+        """Record (or replace) the answers of the respondent `token` opens.
+
+        Raises `InvalidLinkError` when the token opens no respondent (unknown, expired or revoked, checked
+        again here); any other `StoreError` (a busy database, bad answers) is not about the link.
+        """
         clean = _answers(answers)
         with self._tx() as db:
             row = self._open_row(db, token)
             if row is None:
-                raise StoreError("this respondent link is not valid any more (expired, revoked or unknown)")
+                raise InvalidLinkError(
+                    "this respondent link is not valid any more (expired, revoked or unknown)"
+                )
             row.answers, row.answered = clean, self._clock.now()
             return _to_respondent(row)
 

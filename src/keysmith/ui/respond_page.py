@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from keysmith.config import Settings
-from keysmith.errors import KeysmithError
+from keysmith.errors import InvalidLinkError, KeysmithError
 from keysmith.report.doc import escape_md
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ INVALID = (
     "This link does not open a questionnaire: it has expired, was revoked, or is incomplete. "
     "Ask the person who sent it for a new link."
 )
+SAVE_FAILED = "Could not save your answers, please try again: what you entered is still here."
 _DONT_KNOW = "Don't know"
 _OPTIONS = ("1", "2", "3", "4", "5", _DONT_KNOW)
 
@@ -112,8 +113,11 @@ def _save(store: Store, token: str, choices: dict[str, str | None]) -> None:
         return
     try:
         store.save_respondent_answers(token, answers)
-    except KeysmithError:
+    except InvalidLinkError:
         st.error(INVALID)
+        return
+    except KeysmithError:  # a busy database is not a dead link: the form keeps what was chosen
+        st.error(SAVE_FAILED)
         return
     st.success(f"Thank you: {len(answers)} answers recorded. You can close this page.")
 
