@@ -17,12 +17,12 @@ from streamlit.testing.v1 import AppTest
 
 from evals.client_docs import render_document
 from keysmith.config import Settings
-from keysmith.framework import load_framework
+from keysmith.framework import Framework, load_framework
 from keysmith.ingest.upload import add_document
-from keysmith.retrieval import open_retriever
+from keysmith.retrieval import Passage, SearchResult, open_retriever
 from keysmith.retrieval.quotes import quote_for
 from keysmith.store import Store
-from keysmith.ui.advice_draft import compose
+from keysmith.ui.advice_draft import MAX_DOCUMENT_PASSAGES, compose, spread_passages
 
 DOC_NAME = "northwind-status-report.docx"
 OWNER_QUESTION = "Who owns the model now that the pilot lead has left?"
@@ -179,3 +179,30 @@ def test_streamlits_upload_limit_matches_the_enforced_one(tmp_path: Path) -> Non
     assert argv[argv.index("--server.maxUploadSize") + 1] == "10"
     argv = command("127.0.0.1", 8501, max_upload_bytes=3_500_000)
     assert argv[argv.index("--server.maxUploadSize") + 1] == "4"
+
+
+def _passage(source: str, n: int, text: str) -> Passage:
+    return Passage(
+        f"{source}-{n}", f"client document: {source}", "", source, "client_document", text, text, 0.0
+    )
+
+
+class _ManyDocuments:
+    """A retriever whose workspace holds 45 neutral passages in 'a-minutes' and one telling passage in
+    'z-status' (sorted by title, so the telling one comes last); framework searches find nothing."""
+
+    def workspace_passages(self, workspace_id: str) -> list[Passage]:
+        filler = [_passage("a-minutes", n, f"Item {n}: the meeting room was booked.") for n in range(45)]
+        return [*filler, _passage("z-status", 0, "Nobody has owned the model since the pilot lead left.")]
+
+    def search(self, query: str, **scope: object) -> SearchResult:
+        return SearchResult(abstained=True, results=())
+
+
+def test_the_advice_draft_reads_every_document_and_says_what_it_left_out(framework: Framework) -> None:
+    kept, left_out = spread_passages(_ManyDocuments().workspace_passages("ws"), MAX_DOCUMENT_PASSAGES)
+    assert len(kept) == MAX_DOCUMENT_PASSAGES and left_out == 6
+    assert [p.id for p in kept if p.source.endswith("z-status")] == ["z-status-0"]
+    draft = compose("memo", "Many Docs", None, [], framework, _ManyDocuments(), "ws")  # type: ignore[arg-type]
+    assert "z-status says: “Nobody has owned the model" in draft.body, draft.body
+    assert "6 passages of the client's documents were not read for this draft" in draft.body

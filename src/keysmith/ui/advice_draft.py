@@ -90,7 +90,7 @@ class _Support:
         return (kinds, len(self.documents) + len(self.notes))
 
 
-MAX_DOCUMENT_PASSAGES = 40  # read as evidence; a client file larger than this is read from its start
+MAX_DOCUMENT_PASSAGES = 40  # read as evidence, spread across the documents; the draft says what was left out
 MAX_REASONS = 3
 
 
@@ -106,22 +106,47 @@ def _named(text: str, fw: Framework, corroborated: Collection[str] = ()) -> list
     return [(f.id, (f.clauses or f.evidence or ("",))[0]) for f in chosen]
 
 
+def spread_passages(passages: Sequence[Passage], cap: int) -> tuple[list[Passage], int]:
+    """At most `cap` passages, taken in turn from each document (by `source`, in the order given) so that
+    every document is read; each document's passages keep their reading order. Returns the passages kept
+    (grouped by document again) and how many were left out."""
+    by_document: dict[str, list[Passage]] = {}
+    for passage in passages:
+        by_document.setdefault(passage.source, []).append(passage)
+    kept: dict[str, int] = dict.fromkeys(by_document, 0)
+    taken, depth = 0, 0
+    while taken < min(cap, len(passages)):
+        for source, own in by_document.items():
+            if depth < len(own) and taken < cap:
+                kept[source] += 1
+                taken += 1
+        depth += 1
+    chosen = [p for source, own in by_document.items() for p in own[: kept[source]]]
+    return chosen, len(passages) - len(chosen)
+
+
+def document_passages(retriever: Retriever, workspace_id: str) -> tuple[list[Passage], int]:
+    """The workspace's document passages read as evidence (at most `MAX_DOCUMENT_PASSAGES`, spread across
+    the documents) and how many were left out; none when the index cannot be read."""
+    try:
+        passages = retriever.workspace_passages(workspace_id)
+    except KeysmithError:
+        return [], 0
+    return spread_passages(passages, MAX_DOCUMENT_PASSAGES)
+
+
 def gather_support(
     report: Mapping[str, Any] | None,
     notes: Sequence[str],
     fw: Framework,
-    retriever: Retriever,
-    workspace_id: str,
+    passages: Sequence[Passage],
 ) -> dict[str, _Support]:
-    """Stall reason id -> its evidence in the client file, strongest first (most kinds of evidence)."""
+    """Stall reason id -> its evidence in the client file (the score report, the document `passages`, the
+    notes), strongest first (most kinds of evidence)."""
     found: dict[str, _Support] = {}
     for finding in (report or {}).get("stall_reasons", []):
         if finding.get("level") in _STRONG:
             found.setdefault(finding["id"], _Support()).score_level = str(finding["level"])
-    try:
-        passages = retriever.workspace_passages(workspace_id)[:MAX_DOCUMENT_PASSAGES]
-    except KeysmithError:
-        passages = []
     for passage in passages:
         for reason_id, clause in _named(passage.text, fw):
             found.setdefault(reason_id, _Support()).documents.append((passage, clause))
@@ -155,6 +180,31 @@ def _reason_lines(
     return lines
 
 
+def _why_parts(
+    draft: AdviceDraft,
+    report: Mapping[str, Any] | None,
+    notes: Sequence[str],
+    framework: Framework,
+    retriever: Retriever,
+    workspace_id: str,
+) -> list[str]:
+    """The "why it is likely stalling" section (sets `draft.reasons`), and a line saying how many document
+    passages were left out when the client file is larger than the draft reads."""
+    passages, left_out = document_passages(retriever, workspace_id)
+    support = gather_support(report, notes, framework, passages)
+    draft.reasons = list(support)
+    reasons = _reason_lines(draft, support, framework, retriever)
+    parts = ["## Why it is likely stalling", *reasons, ""] if reasons else []
+    if left_out:
+        parts += [
+            f"Note for you: {left_out} passages of the client's documents were not read for this draft "
+            f"(it reads {len(passages)}, spread across the documents); check them before approving."
+            " [coach judgment]",
+            "",
+        ]
+    return parts
+
+
 def compose(
     kind: str,
     client: str,
@@ -171,11 +221,7 @@ def compose(
     )
     if report is not None:
         parts += ["## Where the rollout stands", *_score_lines(report, framework), ""]
-    support = gather_support(report, notes, framework, retriever, workspace_id)
-    draft.reasons = list(support)
-    reasons = _reason_lines(draft, support, framework, retriever)
-    if reasons:
-        parts += ["## Why it is likely stalling", *reasons, ""]
+    parts += _why_parts(draft, report, notes, framework, retriever, workspace_id)
     if report is None:
         parts += [
             "No completed assessment yet: run one with the client to ground this advice in scores."
