@@ -9,7 +9,7 @@ import pytest
 from retrieval_support import KNOWLEDGE, CountingFunction, page, settings_for, write_small_knowledge
 
 from keysmith.config import Settings
-from keysmith.errors import IngestError
+from keysmith.errors import IngestError, StoreError
 from keysmith.framework import load_framework
 from keysmith.ingest import (
     delete_client_document,
@@ -19,8 +19,11 @@ from keysmith.ingest import (
     marker_path,
 )
 from keysmith.ingest.chunking import chunk_page, load_pages, parse_page, sections, split_long
+from keysmith.ingest.upload import add_document
 from keysmith.retrieval import open_retriever
 from keysmith.retrieval.vectorstore import open_client, open_collection
+from keysmith.store import Store
+from keysmith.store.records import Document
 
 VARIABLE_IDS = load_framework(KNOWLEDGE / "framework").variable_ids
 
@@ -355,3 +358,46 @@ def test_client_documents_split_at_their_sections_and_docx_headings_count() -> N
     assert chunks[0].heading == "status.docx > Ownership" and chunks[0].text.startswith("Nobody owns")
     sites = [c for c in chunks if c.heading == "status.docx > Sites"]
     assert len(sites) >= 2 and all(len(c.text) <= CLIENT_CHUNK_CHARS for c in sites)
+
+
+class _RecordFails(Store):
+    """A store whose document record cannot be written (a busy database)."""
+
+    def add_document(self, workspace_id: str, name: str, size: int, chunks: int) -> Document:
+        raise StoreError("database is locked")
+
+
+def test_an_upload_whose_record_fails_leaves_no_searchable_chunks(tmp_path: Path) -> None:
+    settings = settings_for(write_small_knowledge(tmp_path / "k"), tmp_path / "data")
+    counting = CountingFunction()
+    good = Store(f"sqlite:///{tmp_path / 'k.db'}")
+    ws = good.create_workspace("Upload order")
+    first = b"The first plan: Leeds goes live in May."
+    add_document(settings, good, ws.id, "plan.md", first, function=counting)
+    good.close()
+    failing = _RecordFails(f"sqlite:///{tmp_path / 'k.db'}")
+    with pytest.raises(StoreError, match="database is locked"):
+        add_document(settings, failing, ws.id, "plan.md", b"A new plan: Porto goes first.", function=counting)
+    texts = [str(m.get("title")) for m in _stored(settings, counting).values() if m.get("workspace_id")]
+    assert texts == ["plan.md"] and [d.chunks for d in failing.list_documents(ws.id)] == [1]
+    retriever = open_retriever(settings, function=counting)
+    assert "Leeds" in retriever.workspace_passages(ws.id)[0].text  # the old document, still recorded
+    failing.close()
+
+
+def test_an_upload_whose_index_swap_fails_removes_its_new_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import keysmith.ingest.upload as upload
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise IngestError("index unavailable")
+
+    settings = settings_for(write_small_knowledge(tmp_path / "k"), tmp_path / "data")
+    store = Store(f"sqlite:///{tmp_path / 'k.db'}")
+    ws = store.create_workspace("Swap fails")
+    monkeypatch.setattr(upload, "add_client_document", broken)
+    with pytest.raises(IngestError, match="index unavailable"):
+        add_document(settings, store, ws.id, "plan.md", b"A plan.", function=CountingFunction())
+    assert store.list_documents(ws.id) == []
+    store.close()

@@ -4,6 +4,10 @@
 `KEYSMITH_MAX_UPLOAD_BYTES`, extracts the text, indexes it for the workspace only, and records it in the
 store. Uploading the same text again does nothing and says so (idempotent by content hash); a new text
 under a name already held replaces that document, so the workspace never lists one name twice.
+
+Order: the new store record is written first, then the index is swapped, then the old record of that name is
+dropped. A failed record leaves the index untouched; a failed swap removes the new record again; so a chunk
+is never searchable without a record of its document.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from keysmith.config import Settings
-from keysmith.ingest import DocumentIndexed, Function, add_client_document
+from keysmith.ingest import DocumentIndexed, Function, add_client_document, client_document_chunks
 from keysmith.ingest.extract import extract_text
 from keysmith.limits import check_upload
 from keysmith.store import Store
@@ -46,12 +50,19 @@ def add_document(
     check_upload(name, len(data), settings.max_upload_bytes)
     space = store.get_workspace(workspace_id)  # a workspace that does not exist gets no chunks
     text = extract_text(name, data)
-    done = add_client_document(settings, workspace_id, name, text, function=function)
+    held = [d.id for d in store.list_documents(workspace_id) if d.name == name]
+    record = store.add_document(
+        workspace_id, name, len(data), len(client_document_chunks(workspace_id, name, text))
+    )
+    try:
+        done = add_client_document(settings, workspace_id, name, text, function=function)
+    except Exception:
+        store.delete_document(workspace_id, record.id)
+        raise
     if done.unchanged:
-        held = "" if done.same_as == name else f" as {done.same_as!r}"
-        return Uploaded(done, f"{name}: already indexed{held} ({done.chunks} passages); nothing changed.")
-    for old in store.list_documents(workspace_id):
-        if old.name == name:
-            store.delete_document(workspace_id, old.id)
-    store.add_document(workspace_id, name, len(data), done.chunks)
+        store.delete_document(workspace_id, record.id)
+        same = "" if done.same_as == name else f" as {done.same_as!r}"
+        return Uploaded(done, f"{name}: already indexed{same} ({done.chunks} passages); nothing changed.")
+    for old_id in held:
+        store.delete_document(workspace_id, old_id)
     return Uploaded(done, f"{name}: {done.chunks} passages indexed for {space.name} only.")
