@@ -206,3 +206,27 @@ def test_the_advice_draft_reads_every_document_and_says_what_it_left_out(framewo
     draft = compose("memo", "Many Docs", None, [], framework, _ManyDocuments(), "ws")  # type: ignore[arg-type]
     assert "z-status says: “Nobody has owned the model" in draft.body, draft.body
     assert "6 passages of the client's documents were not read for this draft" in draft.body
+
+
+def test_a_question_using_report_as_a_verb_is_answered_from_the_framework(app_env: Path) -> None:
+    from keysmith.assistant import Assistant
+    from keysmith.composer.documents import points_at_documents
+
+    for pointed in (
+        "What does the client document say about ownership?",
+        "What does the report say about Leeds?",
+        "What is in the file about the ERP?",
+        "Summarise the client's notes",
+        "What did they say in the uploaded status report?",
+    ):
+        assert points_at_documents(pointed), pointed
+    for general in ("What should I report to the board?", "How do I file a change request?", "Any notes?"):
+        assert not points_at_documents(general), general
+    settings = Settings.from_env()
+    store = Store.from_settings(settings)
+    ws = store.create_workspace("Board Co")
+    add_document(settings, store, ws.id, DOC_NAME, northwind_docx())
+    assistant = Assistant(settings, load_framework(settings.framework_dir), open_retriever(settings))
+    answered = assistant.ask("What should I report to the board?", workspace_id=ws.id)
+    assert "The client's document" not in answered.answer, answered.answer
+    assert answered.citations and answered.citations[0].source.startswith("knowledge/")

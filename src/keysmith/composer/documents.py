@@ -25,8 +25,25 @@ from keysmith.tools import Toolbox
 CLIENT_SOURCE = "client document: "
 MAX_REASONS = 2
 # A question that points at the client's material ("what does the client document say about ownership?")
-# is answered from it when any of its passages is among the best matches, not only when one is first.
-_POINTS_AT_DOCUMENTS = re.compile(r"\b(?:documents?|report|file|notes|memo|uploaded)\b", re.IGNORECASE)
+# is answered from it when any of its passages is among the best matches, not only when one is first. Only
+# phrases that name that material count: "report", "file" or "notes" alone are often verbs or general words
+# ("what should I report to the board?").
+_MATERIAL = r"(?:documents?|report|file|notes|memo|minutes)"
+_CLIENTS = r"client(?:['’]s|s['’]?)?"
+_POINTS_AT_DOCUMENTS = re.compile(
+    rf"\buploaded\b|\b(?:the|this|that|their|its|our|{_CLIENTS})\s+(?:\w+\s+)?documents?\b"
+    rf"|\b(?:{_CLIENTS}|their|this|that)\s+(?:\w+\s+)?{_MATERIAL}\b"
+    rf"|\bthe\s+(?:\w+\s+)?{_MATERIAL}\s+(?:says?|said|mentions?|states?|shows?)\b"
+    rf"|\b(?:does|did)\s+the\s+(?:\w+\s+)?{_MATERIAL}\s+(?:say|mention|state|show)\b"
+    rf"|\b(?:in|from|according\s+to)\s+(?:the|their|this)\s+(?:\w+\s+)?{_MATERIAL}\b",
+    re.IGNORECASE,
+)
+
+
+def points_at_documents(question: str) -> bool:
+    """True when `question` names the client's material ("the document", "the report says", "in the file",
+    "client's notes", "uploaded", ...), so a client passage among the best four answers it."""
+    return _POINTS_AT_DOCUMENTS.search(question) is not None
 
 
 def is_client(passage: Passage) -> bool:
@@ -52,7 +69,7 @@ def document_answer(question: str, toolbox: Toolbox, framework: Framework) -> Dr
     found = toolbox.call("search_framework", query=question[:400])
     markers: list[int] = found.data["markers"] if found.ok else []
     client = [m for m in markers if is_client(toolbox.passages[m])]
-    if not client or (client[0] != markers[0] and not _POINTS_AT_DOCUMENTS.search(question)):
+    if not client or (client[0] != markers[0] and not points_at_documents(question)):
         return None
     marker = client[0]
     passage = toolbox.passages[marker]
