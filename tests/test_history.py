@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NoReturn
 
 from keysmith.assessment.history import Snapshot, build_history, change_lines
 
@@ -107,3 +108,25 @@ def test_the_changes_go_before_the_next_step_once() -> None:
     assert with_changes(body, []) == body
     plain = with_changes("Dear team,\n\nA line. [score]\n", lines)
     assert plain.endswith(f"{CHANGES_HEADING}\n- {lines[0]}\n")
+
+
+def test_a_failed_save_leaves_no_empty_session(tmp_path: Path) -> None:
+    import pytest
+
+    from keysmith.config import Settings
+    from keysmith.errors import StoreError
+    from keysmith.framework import load_framework
+    from keysmith.store import Store
+    from keysmith.store.history import record_assessment
+
+    class SaveFails(Store):
+        def save_assessment(self, *args: object, **kwargs: object) -> NoReturn:
+            raise StoreError("database is locked")
+
+    framework = load_framework(Settings.from_env({"KEYSMITH_DATA_DIR": str(tmp_path)}).framework_dir)
+    store = SaveFails(f"sqlite:///{tmp_path / 'k.db'}")
+    ws = store.create_workspace("Save fails")
+    with pytest.raises(StoreError, match="database is locked"):
+        record_assessment(store, ws.id, dict.fromkeys(framework.variable_ids, 3), framework)
+    assert store.list_sessions(ws.id) == [] and store.list_assessments(ws.id) == []
+    store.close()

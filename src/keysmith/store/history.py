@@ -61,13 +61,20 @@ def record_assessment(
     *,
     title: str = "Assessment (from the command line)",
 ) -> Assessment:
-    """Store validated `answers` as a finished assessment of the workspace; returns it."""
+    """Store validated `answers` as a finished assessment of the workspace; returns it.
+
+    All or nothing: the session is created only after the answers are scored, and deleted again when the
+    assessment cannot be saved (the error is re-raised), so a failure leaves no empty session behind."""
     state = assessment.start(framework)
     for variable, value in answers.items():
         state = assessment.answer(state, variable, value).state
-    session = store.create_session(workspace_id, "assessment", title)
     report = full_report(dict(answers), framework)
-    return store.save_assessment(workspace_id, session.id, state.to_dict(), report, model_used="offline")
+    session = store.create_session(workspace_id, "assessment", title)
+    try:
+        return store.save_assessment(workspace_id, session.id, state.to_dict(), report, model_used="offline")
+    except Exception:
+        store.delete_session(workspace_id, session.id)
+        raise
 
 
 def respondent_responses(store: Store, workspace_id: str) -> list[Response]:
