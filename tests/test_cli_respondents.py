@@ -143,3 +143,22 @@ def test_the_flow_in_a_real_subprocess(tmp_path: Path) -> None:
     report = run_cli("report", ws.id, "--format", "json", cwd=tmp_path, env=env)
     assert report.returncode == 0, report.stderr
     assert json.loads(report.stdout)["history"][0]["answers"]["governance"] == 3
+
+
+def test_report_says_not_found_only_for_a_missing_workspace(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import keysmith.store.lookup as lookup
+    from keysmith.errors import StoreError
+
+    capsys.readouterr()
+    assert main(["report", "Nowhere"]) == 2
+    assert "session or workspace 'Nowhere' not found" in capsys.readouterr().err
+
+    def broken(store: Store, ref: str) -> None:
+        raise StoreError("database file not found on the mounted volume")
+
+    monkeypatch.setattr(lookup, "resolve_workspace", broken)
+    assert main(["report", "Northwind"]) == 2
+    err = capsys.readouterr().err
+    assert "database file not found on the mounted volume" in err and "session or workspace" not in err

@@ -48,6 +48,10 @@ class StoreError(KeysmithError):
     """The database could not be reached, is locked, or a record is missing."""
 
 
+class NotFoundError(StoreError):
+    """A record that was looked up (a workspace, a session) does not exist; the message names it."""
+
+
 class InvalidLinkError(StoreError):
     """A respondent link opens nothing: its token is unknown, expired or revoked."""
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from keysmith.config import Settings
-from keysmith.errors import KeysmithError, StoreError
+from keysmith.errors import KeysmithError, NotFoundError, StoreError
 from keysmith.framework import Framework, load_framework
 
 if TYPE_CHECKING:
@@ -60,10 +60,8 @@ def _workspace_report(store: Store, ref: str, fmt: str, framework: Framework) ->
 
     try:
         ws = resolve_workspace(store, ref)
-    except StoreError as exc:
-        if "not found" not in str(exc):
-            raise
-        raise StoreError(f"session or workspace {ref!r} not found") from None
+    except NotFoundError:
+        raise NotFoundError(f"session or workspace {ref!r} not found") from None
     data = workspace_data(store, ws, framework)
     stem = f"keysmith-report-{ws.id[:8]}"
     if fmt == "json":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from keysmith.errors import StoreError
+from keysmith.errors import NotFoundError, StoreError
 from keysmith.store import Store
 from keysmith.store.records import Workspace
 
@@ -10,8 +10,8 @@ from keysmith.store.records import Workspace
 def resolve_workspace(store: Store, ref: str) -> Workspace:
     """The workspace whose id is `ref`, else the one whose name is `ref` (case-insensitive).
 
-    Raises `StoreError` naming `ref` when none matches, or when several workspaces share that name (then
-    the ids to use instead are listed).
+    Raises `NotFoundError` naming `ref` when none matches; `StoreError` when `ref` is empty or several
+    workspaces share that name (then the ids to use instead are listed).
     """
     wanted = " ".join(ref.split())
     if not wanted:
@@ -26,4 +26,4 @@ def resolve_workspace(store: Store, ref: str) -> Workspace:
     if named:
         ids = ", ".join(s.id for s in named)
         raise StoreError(f"workspace {ref!r}: {len(named)} workspaces have this name; use an id ({ids})")
-    raise StoreError(f"workspace {ref!r} not found (`keysmith workspace list` shows them)")
+    raise NotFoundError(f"workspace {ref!r} not found (`keysmith workspace list` shows them)")
