@@ -347,3 +347,31 @@ def test_a_manager_asked_by_the_board_gets_a_framing_to_use_now_then_the_questio
     assert not any("tell them" in e for r in answer.reasons for e in r["evidence"])
     # A story that does not ask what to tell anyone gets no framing.
     assert "What you can tell" not in ask(composer, INVOICES).answer
+
+
+def test_what_to_tell_the_board_is_never_refused_and_builds_on_the_story_told_before(
+    composer: Composer,
+) -> None:
+    """A follow-up "What do I tell my board?" was refused as off topic (browser trial): alone it gets the
+    framing and an invitation to tell the story; after a story, the framing and that story's diagnosis."""
+    alone = ask(composer, "What do I tell my board?")
+    assert not alone.abstained and alone.reasons == []
+    assert_well_cited(alone)
+    assert alone.answer.startswith("**What you can tell the board now**")
+    assert "tell me in a few sentences what happened after the pilot" in alone.answer
+    assert "Start the self-assessment" in alone.follow_ups
+    story = (
+        "Our route-planning AI worked in one depot, but the other depots won't use it and IT won't connect "
+        "it to the dispatch system."
+    )
+    toolbox = Toolbox(composer.framework, composer.retriever)
+    after = composer.answer("What do I tell my board?", toolbox, [story, "How do weights work?"])
+    assert after.answer.startswith("**What you can tell the board now**")
+    assert "**What is likely happening**" in after.answer and after.reasons
+    assert all(e in story for r in after.reasons for e in r["evidence"])  # the story's words, not the request
+
+
+def test_a_framework_question_for_the_ceo_is_answered_as_a_framework_question(composer: Composer) -> None:
+    answer = ask(composer, "How do I explain the Zoom Level Problem to my CEO?")
+    assert not answer.answer.startswith("**What you can tell")
+    assert "Zoom Level Problem" in answer.answer and not answer.abstained

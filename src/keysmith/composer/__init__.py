@@ -17,6 +17,7 @@ from typing import Any
 
 from keysmith.answer import Answer
 from keysmith.composer import frames
+from keysmith.composer.briefing import asks_for_a_briefing, briefing_answer
 from keysmith.composer.documents import document_answer
 from keysmith.composer.explain import explain_answer
 from keysmith.composer.frames import Draft
@@ -47,11 +48,19 @@ class Composer:
 
     def answer(self, question: str, toolbox: Toolbox, user_texts: Sequence[str] = ()) -> Answer:
         """Answer `question` offline; `user_texts` are earlier user messages (their numbers are allowed)."""
-        return self.finish(self.draft(question, toolbox), question, toolbox, user_texts)
+        return self.finish(self.draft(question, toolbox, user_texts), question, toolbox, user_texts)
 
-    def draft(self, question: str, toolbox: Toolbox) -> Draft:
-        """The answer before the guards (the assistant appends it to a model's partial answer)."""
+    def draft(self, question: str, toolbox: Toolbox, earlier: Sequence[str] = ()) -> Draft:
+        """The answer before the guards (the assistant appends it to a model's partial answer).
+
+        `earlier` are the user's earlier messages, oldest first: "what do I tell my board?" after a story is
+        answered with the framing and that story's diagnosis, alone with the framing only."""
         chosen = self.route(question)
+        if chosen.intent != "diagnose" and self._board_request(question):
+            story = next((t for t in reversed(earlier) if self.route(t).intent == "diagnose"), None)
+            if story is None:
+                return briefing_answer(toolbox, self.framework, question)
+            return diagnose_answer(f"{story}\n\n{question}", toolbox, self.framework)
         if chosen.intent in ("explain", "diagnose", "limits"):  # a client's document may answer it best
             from_document = document_answer(question, toolbox, self.framework)
             if from_document is not None:
@@ -67,6 +76,18 @@ class Composer:
         if chosen.intent.endswith("step") or chosen.intent == "steps":
             return step_answer(chosen, toolbox, self.framework)
         return archetype_answer(chosen, toolbox, self.framework)
+
+    def _board_request(self, question: str) -> bool:
+        """ "What do I tell my board?": a request for words for the board, a boss or leadership that names no
+        framework concept ("how do i explain the Zoom Level Problem to my CEO?" is about the framework)."""
+        lowered = question.lower()
+        concepts = [r.name for r in self.framework.stall_reasons] + [
+            a.name for a in self.framework.archetypes
+        ]
+        named = any(name.lower() in lowered for name in concepts) or any(
+            word in lowered for word in ("weight", "variable", "archetype", "step", "formula", "score")
+        )
+        return asks_for_a_briefing(question) and not named
 
     def finish(self, draft: Draft, question: str, toolbox: Toolbox, user_texts: Sequence[str]) -> Answer:
         """Run the guards and the sanitiser on a draft."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from keysmith.composer import frames
+from keysmith.composer.frames import Draft
 from keysmith.framework import Framework
 from keysmith.tools import Toolbox
 
@@ -76,9 +77,29 @@ def _audience(text: str) -> str:
     return "the steering group" if word.startswith("steering") else "leadership"
 
 
-def briefing(toolbox: Toolbox, framework: Framework, story: str) -> str:
+_NEXT_WITH_QUESTIONS = (
+    "The next step is to check which of these applies here: the questions below narrow it down, and the "
+    "guided self-assessment gives a scored view of pilot-stage against production-stage readiness."
+)
+_NEXT_WITHOUT_STORY = (
+    "The next step is to check which of these applies here: tell me in a few sentences what happened after "
+    "the pilot (who was meant to use it, what got in the way), or take the guided self-assessment for a "
+    "scored view of pilot-stage against production-stage readiness."
+)
+
+
+def briefing_answer(toolbox: Toolbox, framework: Framework, question: str) -> Draft:
+    """The framing alone, for a request for words with no story to diagnose yet ("what do I tell my
+    board?"): never refused as off topic, since it is the question a stalled rollout raises first."""
+    text = briefing(toolbox, framework, question, next_step=_NEXT_WITHOUT_STORY)
+    return Draft(text, follow_ups=["Start the self-assessment", "What does a pilot prove?"])
+
+
+def briefing(
+    toolbox: Toolbox, framework: Framework, story: str, next_step: str = _NEXT_WITH_QUESTIONS
+) -> str:
     """The framing for `story`'s audience, as a Markdown section: a heading and four bullets, each a full
-    sentence."""
+    sentence; `next_step` is the last bullet's text."""
     proves = _section(toolbox, "what a pilot proves", "what-a-pilot-proves")
     does_not = _section(
         toolbox,
@@ -95,8 +116,6 @@ def briefing(toolbox: Toolbox, framework: Framework, story: str) -> str:
         f"that the costs still add up at full volume{does_not}.",
         f"- **Why rollouts usually stall.** The framework names {total} reasons: "
         f"{_reasons(toolbox, framework)}.",
-        "- **What happens next.** The next step is to check which of these applies here: the questions "
-        "below narrow it down, and the guided self-assessment gives a scored view of pilot-stage against "
-        "production-stage readiness.",
+        f"- **What happens next.** {next_step}",
     ]
     return "\n".join(lines[:1]) + "\n\n" + "\n".join(lines[1:])
