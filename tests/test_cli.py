@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,33 @@ def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     assert proc.returncode == 0
     assert b"Traceback" not in stderr
     assert b"BrokenPipe" not in stderr
+
+
+CONSOLE_WITH_A_STOPPED_TURN = """
+import sys, threading, time
+from concurrent.futures import ThreadPoolExecutor
+# What a model turn stopped at its budget leaves behind: its worker thread, and a pool thread still reading
+# a slow server's stream (Python joins pool threads at exit).
+pool = ThreadPoolExecutor(1)
+pool.submit(time.sleep, 300)
+threading.Thread(target=time.sleep, args=(300,), name="keysmith-turn", daemon=True).start()
+sys.argv = ["keysmith", "score", sys.argv[1]]
+from keysmith.cli import console
+console()
+"""
+
+
+def test_the_command_exits_once_it_has_answered_even_if_a_stopped_turn_left_work_behind(
+    tmp_path: Path,
+) -> None:
+    """Against a slow local server `keysmith ask` printed its answer in time, then waited minutes at exit."""
+    example = Path(__file__).resolve().parents[1] / "examples" / "stalled_rollout.json"
+    done = subprocess.run(
+        [sys.executable, "-c", CONSOLE_WITH_A_STOPPED_TURN, str(example)],
+        env=child_env({"KEYSMITH_DATA_DIR": str(tmp_path)}),
+        capture_output=True,
+        text=True,
+        timeout=200,  # with `sys.exit` instead of `console`, the pool's 300 s sleep holds the exit
+    )
+    assert done.returncode == 0, done.stderr
+    assert "production" in done.stdout.lower()  # the score was printed before leaving

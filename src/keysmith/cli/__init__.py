@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 
 from keysmith.cli import (
@@ -63,5 +64,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def console() -> None:
+    """The `keysmith` command: `main`, then exit at once even if a stopped model turn left work behind.
+
+    A model turn stopped at its budget (KEYSMITH_TURN_BUDGET) leaves its request running in a worker thread;
+    at exit Python would wait for the thread pools that request uses until a slow local server finishes
+    (minutes). The answer is printed and every store write is committed by then, so nothing is lost by
+    leaving without that wait. In-process callers (tests) use `main`, which never exits the process.
+    """
+    code = main()
+    if any(t.name == "keysmith-turn" and t.is_alive() for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console()
