@@ -8,19 +8,16 @@ Chromium against `streamlit run app.py`, offline, with its own data dir; screens
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_browser
 from cli_support import child_env, offline_app_env, run_cli
 from processes import streamlit_app
 
 ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 BOX = "Or answer in your own words"
 UNSURE = "it mostly works but the outputs need checking on about a third of cases"
 
@@ -30,11 +27,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Streamlit server on a free port, offline, over a freshly indexed data dir."""
-    if not CHROMIUM.exists():
-        message = "Chromium not found at /usr/bin/chromium: install it with `apt-get install chromium`"
-        if os.environ.get("KEYSMITH_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_browser()
     data_dir = tmp_path_factory.mktemp("e2e-words")
     env = child_env(offline_app_env(data_dir))
     indexed = run_cli("index", cwd=ROOT, env=env)

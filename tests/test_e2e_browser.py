@@ -13,47 +13,27 @@ the top of the page and no "Deploy" button. Screenshots of each step and of each
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from app_support import interview_story
+from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_browser
 from cli_support import child_env, offline_app_env, run_cli
 from processes import streamlit_app
 
 ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = Path(os.environ.get("KEYSMITH_TEST_ARTIFACTS") or ROOT / "test-artifacts")
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 pytestmark = pytest.mark.browser
 
 QUICK_REPLIES = ("Yes", "Partly", "No", "Not sure", "Skip — give me the best reading")
 
 
-def _require_browser() -> None:
-    if CHROMIUM.exists():
-        return
-    message = "Chromium not found at /usr/bin/chromium: install it with `apt-get install chromium`"
-    if os.environ.get("KEYSMITH_REQUIRE_BROWSER") == "1":
-        pytest.fail(message + " (KEYSMITH_REQUIRE_BROWSER=1 makes this test mandatory)")
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh data dir with a built index (offline)."""
-    _require_browser()
+    require_browser()
     path = tmp_path_factory.mktemp("e2e-data")
     indexed = run_cli("index", cwd=ROOT, env=child_env(offline_app_env(path)))
     assert indexed.returncode == 0, indexed.stderr

@@ -10,7 +10,6 @@ Screenshots go to `test-artifacts/coach-*.png`. Fixtures follow tests/test_e2e_b
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,35 +17,23 @@ from typing import Any
 
 import pytest
 import yaml
+from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_browser
 from cli_support import child_env, offline_app_env, run_cli
 from processes import streamlit_app
 
 from evals.client_docs import render_document
 
 ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 DOC_NAME = "northwind-status-report.docx"
 QUESTION = "Who owns the model now that the pilot lead has left?"
 
 pytestmark = pytest.mark.browser
 
 
-def _require_browser() -> None:
-    if CHROMIUM.exists():
-        return
-    message = "Chromium not found at /usr/bin/chromium: install it with `apt-get install chromium`"
-    if os.environ.get("KEYSMITH_REQUIRE_BROWSER") == "1":
-        pytest.fail(message + " (KEYSMITH_REQUIRE_BROWSER=1 makes this test mandatory)")
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Streamlit server on a free port, offline, over a fresh indexed data dir."""
-    _require_browser()
+    require_browser()
     data_dir = tmp_path_factory.mktemp("e2e-coach-data")
     indexed = run_cli("index", cwd=ROOT, env=child_env(offline_app_env(data_dir)))
     assert indexed.returncode == 0, indexed.stderr

@@ -12,22 +12,19 @@ Without /usr/bin/chromium the test skips (fails under KEYSMITH_REQUIRE_BROWSER=1
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_browser
 from cli_support import child_env, offline_app_env, run_cli
 from processes import streamlit_app
 
 from keysmith.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 CLIENT = "Canary Logistics " + uuid.uuid4().hex[:6]
 VARIABLES = (
     "technology_fit",
@@ -43,19 +40,10 @@ VARIABLES = (
 pytestmark = pytest.mark.browser
 
 
-def _require_browser() -> None:
-    if CHROMIUM.exists():
-        return
-    message = "Chromium not found at /usr/bin/chromium: install it with `apt-get install chromium`"
-    if os.environ.get("KEYSMITH_REQUIRE_BROWSER") == "1":
-        pytest.fail(message + " (KEYSMITH_REQUIRE_BROWSER=1 makes this test mandatory)")
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh indexed data dir with a client workspace and two assessments recorded from the CLI."""
-    _require_browser()
+    require_browser()
     path = tmp_path_factory.mktemp("e2e-respondents")
     env = child_env(offline_app_env(path))
     indexed = run_cli("index", cwd=ROOT, env=env)
