@@ -134,3 +134,16 @@ def test_words_nothing_can_read_stay_in_the_box_with_a_warning(app_env: Path) ->
     assert any("could not read that" in w.value for w in at.warning)
     assert at.subheader[0].value == first
     assert next(t for t in at.text_input if t.label == BOX).value == "banana"
+
+
+def test_offline_a_descriptive_answer_is_shown_back_by_the_level_it_matches(app_env: Path) -> None:
+    at = _assessment("Descriptive words client")
+    first = at.subheader[0].value  # Technology fit: 1 looks like "...outputs are often wrong..."
+    _say(at, "the outputs are often wrong and people redo them")
+    (info,) = [i.value for i in at.info]
+    assert info.startswith('I read that as 1 (very weak) because it matches "Even on the pilot')
+    assert at.subheader[0].value == first  # nothing recorded before Confirm
+    click(at, "Confirm")
+    assert at.subheader[0].value != first and "1 answered" in at.get("progress")[0].proto.text
+    _say(at, "banana")
+    assert not at.info and any("could not read" in w.value for w in at.warning)

@@ -184,3 +184,68 @@ def test_the_offline_reader_says_when_its_reading_needs_confirming(
     reading = offline_reading(parsed)
     assert reading.value == value
     assert (reading.message == UNSURE_NOTICE) is (parsed.understood and not certain)
+
+
+DEPOTS = "the depots each have their own data formats and someone cleans it by hand every morning"
+
+
+def _levels(variable_id: str) -> dict[int, str]:
+    variable = load_framework(Settings.from_env({"KEYSMITH_MODEL": "offline"}).framework_dir).variable(
+        variable_id
+    )
+    return {1: variable.anchor_1, 5: variable.anchor_5}
+
+
+@pytest.mark.parametrize(
+    ("variable_id", "text", "value", "described"),
+    [
+        ("data_infrastructure", DEPOTS, 1, "The pilot's data was cleaned and prepared by hand"),
+        ("data_infrastructure", "someone prepares the data by hand", 1, "prepared by hand"),
+        ("data_infrastructure", "every site keeps its data in a different format", 1, "different formats"),
+        ("data_infrastructure", "automated pipelines from every source, with quality checks", 5, "Automated"),
+        ("governance", "no owner", 1, "No named owner"),
+        ("governance", "there is a named owner and written rules", 5, "A named owner"),
+        ("technology_fit", "the outputs are often wrong and people redo them", 1, "often wrong"),
+    ],
+)
+def test_a_descriptive_answer_is_read_unsure_by_the_level_it_echoes(
+    variable_id: str, text: str, value: int, described: str
+) -> None:
+    from keysmith.extraction import DESCRIBED_NOTICE, offline_reading, reading_text
+
+    assert not machine.parse_answer(text).understood  # no number or quality word reads it
+    parsed = machine.parse_answer(text, _levels(variable_id))
+    assert (parsed.value, parsed.understood, parsed.certain) == (value, True, False)
+    assert described in parsed.described
+    reading = offline_reading(parsed)
+    assert reading.message == DESCRIBED_NOTICE
+    assert reading_text(reading).startswith(f"I read that as {value} (")
+    assert f'because it matches "{parsed.described}".' in reading_text(reading)
+
+
+@pytest.mark.parametrize(
+    ("variable_id", "text"),
+    [
+        ("governance", "banana"),
+        ("governance", "no banana"),
+        ("governance", "owner"),
+        ("data_infrastructure", "banana"),
+        ("data_infrastructure", "we have data"),
+        ("data_infrastructure", "data quality is a problem"),  # echoes 5's words but says the opposite
+        ("technology_fit", "the canteen serves lunch at noon"),
+    ],
+)
+def test_unrelated_text_is_not_read_by_the_level_descriptions(variable_id: str, text: str) -> None:
+    parsed = machine.parse_answer(text, _levels(variable_id))
+    assert (parsed.understood, parsed.value) == (False, None)
+    assert "could not read" in parsed.message
+
+
+def test_assess_offline_confirms_a_descriptive_answer_before_recording_it(tmp_path: Path) -> None:
+    framework = load_framework(Settings.from_env({"KEYSMITH_MODEL": "offline"}).framework_dir)
+    state = machine.go_to(machine.start(framework), "governance")
+    read, out = _terminal(["no owner", "y", "banana"])
+    state, done = ask_all(state, tmp_path / "progress.json", read, out.append)
+    assert not done and machine.answers(state)["governance"] == 1
+    assert 'I read that as 1 (very weak) because it matches "No named owner". Record 1? [Y/n] ' in out
+    assert any("could not read" in line for line in out)  # "banana" on the next question

@@ -44,7 +44,8 @@ class Extraction:
     """The model's reading: `value` 1..5 or `dont_know`; `understood` False when neither could be read.
 
     `quote` is the user's words the reading rests on (to confirm back); `message` explains a failure or a
-    fallback to the offline parser.
+    fallback to the offline parser; `described` is the level description the offline parser matched the
+    answer's content to (then the confirmation quotes it instead of the user's words).
     """
 
     value: int | None
@@ -52,11 +53,15 @@ class Extraction:
     understood: bool
     quote: str = ""
     message: str = ""
+    described: str = ""
 
 
 def reading_text(reading: Extraction) -> str:
-    """How the reading is confirmed back: 'I read that as 2 (weak) because you said "…".'"""
+    """How the reading is confirmed back: 'I read that as 2 (weak) because you said "…".', or '… because it
+    matches "…"' (the level description) for a reading from the answer's content."""
     said = f' because you said "{reading.quote}"' if reading.quote else ""
+    if reading.described:
+        said = f' because it matches "{reading.described}"'
     if reading.dont_know or reading.value is None:
         return f"I read that as don't know{said}."
     return f"I read that as {reading.value} ({answer_label(reading.value)}){said}."
@@ -65,12 +70,18 @@ def reading_text(reading: Extraction) -> str:
 UNSURE_NOTICE = (
     "This reading rests on a few words of a longer answer. Confirm it, or change your words or pick a number."
 )
+DESCRIBED_NOTICE = (
+    "Your words match what this level looks like for this question. Confirm it, or change your words or pick "
+    "a number."
+)
 
 
 def offline_reading(parsed: ParsedAnswer) -> Extraction:
     """An offline parser's reading (one it is not certain of) in the shape the caller confirms back."""
-    notice = parsed.message if parsed.certain else UNSURE_NOTICE
-    return Extraction(parsed.value, parsed.dont_know, parsed.understood, parsed.matched, notice)
+    notice = parsed.message if parsed.certain else DESCRIBED_NOTICE if parsed.described else UNSURE_NOTICE
+    return Extraction(
+        parsed.value, parsed.dont_know, parsed.understood, parsed.matched, notice, parsed.described
+    )
 
 
 def _prompt(question: Question, text: str) -> str:
@@ -110,10 +121,10 @@ def check_call(args: Any, text: str) -> Extraction:
     return Extraction(reading.value, reading.dont_know, True, _quote(reading.evidence, text))
 
 
-def _offline(text: str, notice: str) -> Extraction:
-    parsed = parse_answer(text)
+def _offline(question: Question, text: str, notice: str) -> Extraction:
+    parsed = parse_answer(text, question.levels)
     if parsed.understood:
-        return Extraction(parsed.value, parsed.dont_know, True, parsed.matched, notice)
+        return Extraction(parsed.value, parsed.dont_know, True, parsed.matched, notice, parsed.described)
     return Extraction(None, False, False, "", f"{notice} {parsed.message}")
 
 
@@ -132,7 +143,7 @@ def extract_answer(model: BaseChatModel, question: Question, text: str, spec: st
             raise
         error = classify_provider_error(exc, spec)
         return _offline(
-            text, f"The language model could not read the answer ({error}); read offline instead."
+            question, text, f"The language model could not read the answer ({error}); read offline instead."
         )
     calls = [c for c in getattr(reply, "tool_calls", []) if c.get("name") == TOOL_NAME]
     if len(calls) != 1:

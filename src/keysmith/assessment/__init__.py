@@ -7,7 +7,8 @@ state stays valid for "back". Callers keep the latest state: `state = answer(sta
 - One question per variable, in `framework.variables` order; a recorded answer is 1..5 or None ("don't know").
 - `answer()` accepts an int 1..5, a button value ("1".."5", "dont_know"), None (don't know) or free text read
   by `answer_parsing.parse_answer` ("about a 4", "not great", "no idea"). It records only what it understood;
-  otherwise the state is unchanged and `message` says what to type.
+  otherwise the state is unchanged and `message` says what to type. Text with no number or quality word is
+  read by the level description it echoes (an unsure reading the caller confirms; see `parsing`).
 - Answering the current question moves to the next unanswered one; amending another answer stays put.
 - `back()` returns to the previously shown question (answers are kept, so it can be changed).
 - Time is never read from the clock here: pass `now` (an ISO string or a datetime) to stamp a state.
@@ -112,6 +113,11 @@ class Question:
     def to_dict(self) -> dict[str, Any]:
         return dict(vars(self))
 
+    @property
+    def levels(self) -> dict[int, str]:
+        """What each described level looks like (1 and 5), for reading an answer by its content."""
+        return {1: self.anchor_1, 5: self.anchor_5}
+
 
 @dataclass(frozen=True)
 class AnswerResult:
@@ -162,8 +168,9 @@ def _check_known(state: AssessmentState, variable_id: str) -> None:
         raise AssessmentError(f"variable_id: unknown variable {variable_id!r}; expected one of {known}")
 
 
-def _read(raw: object) -> ParsedAnswer:
-    """int 1..5, None (don't know), or text; anything else is not understood (never raises)."""
+def _read(raw: object, levels: Mapping[int, str]) -> ParsedAnswer:
+    """int 1..5, None (don't know), or text (read with the variable's `levels`); anything else is not
+    understood (never raises)."""
     if raw is None:
         return ParsedAnswer(None, True, True, "don't know")
     if isinstance(raw, bool) or not isinstance(raw, int | str):
@@ -172,7 +179,7 @@ def _read(raw: object) -> ParsedAnswer:
         if 1 <= raw <= 5:
             return ParsedAnswer(raw, False, True, str(raw))
         return ParsedAnswer(None, False, False, "", f"Answers go from 1 to 5, got {raw}.")
-    return parse_answer(raw)
+    return parse_answer(raw, levels)
 
 
 def _confirmation(name: str, parsed: ParsedAnswer, raw: object) -> str:
@@ -190,8 +197,9 @@ def answer(
 ) -> AnswerResult:
     """Record `raw` for `variable_id` if understood (see the module docstring); unknown ids raise."""
     _check_known(state, variable_id)
-    parsed = _read(raw)
-    name = state.framework.variable(variable_id).name
+    variable = state.framework.variable(variable_id)
+    parsed = _read(raw, {1: variable.anchor_1, 5: variable.anchor_5})
+    name = variable.name
     if not parsed.understood:
         return AnswerResult(state, False, f"{name}: {parsed.message}", variable_id)
     notes = dict(state.notes)

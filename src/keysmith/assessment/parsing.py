@@ -12,6 +12,10 @@ huge strings, non-strings). It understands, in this order of precedence:
 3. a bare "yes" (4) or "no" (1) at the start of the answer, only when nothing above matched.
 4. "don't know", "not sure", "no idea", "unsure", "n/a", "?", "skip" -> `dont_know`, when no value was given
    ("not sure, maybe 3" is a 3: the user offered an estimate).
+5. given `levels` (level -> what it looks like, e.g. a variable's anchors) and only when nothing above read:
+   the level whose description the answer clearly echoes (`keysmith.assessment.levels.match_level`): "no
+   owner" echoes "No named owner" -> 1. Such a reading is always `certain=False`, `described` quotes the
+   description, and `matched` the user's words; unrelated text ("banana") stays unread.
 
 A reading from words (2. or 3.) is `certain=False` when it rests on a few words of a longer answer (more than
 `SURE_MAX_WORDS` words) or the answer turns on a contrast ("but", "though", "except"): "it mostly works but
@@ -22,8 +26,10 @@ before it is recorded. A number, a button value and "don't know" are always cert
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from keysmith.assessment.levels import match_level
 from keysmith.text.matching import expand_contractions, fold
 from keysmith.text.numbers import SMALL_NUMBERS
 
@@ -41,7 +47,8 @@ class ParsedAnswer:
     """`value` 1..5, or `dont_know`; `understood` is False when neither could be read (see `message`).
 
     `matched` quotes the words that decided the reading, so the caller can confirm it back to the user;
-    `certain` is False when that reading should be confirmed before it is recorded (see the module doc).
+    `certain` is False when that reading should be confirmed before it is recorded (see the module doc);
+    `described` is the level description a reading from the answer's content rests on (rule 5), else "".
     """
 
     value: int | None
@@ -50,6 +57,7 @@ class ParsedAnswer:
     matched: str = ""
     message: str = ""
     certain: bool = True
+    described: str = ""
 
 
 def _not_understood(message: str) -> ParsedAnswer:
@@ -107,8 +115,24 @@ _DECIMAL = re.compile(r"(?<![0-9])([0-9])[.,]([0-9]+)")
 _TOKEN = re.compile(r"[a-z]+|[0-9]+|[^\sa-z0-9]")
 
 
-def parse_answer(text: object) -> ParsedAnswer:
-    """Read `text` as a 1..5 answer or "don't know" (see the module docstring); never raises."""
+_UNREAD = "I could not read that as an answer."
+
+
+def parse_answer(text: object, levels: Mapping[int, str] | None = None) -> ParsedAnswer:
+    """Read `text` as a 1..5 answer or "don't know", with `levels` as the last resort (see the module
+    docstring); never raises."""
+    parsed = _parse(text)
+    if parsed.understood or not levels or not isinstance(text, str) or not parsed.message.startswith(_UNREAD):
+        return parsed
+    match = match_level(text, levels)
+    if match is None:
+        return parsed
+    quote = " ".join(text.split())
+    return ParsedAnswer(match.level, False, True, quote, certain=False, described=match.description)
+
+
+def _parse(text: object) -> ParsedAnswer:
+    """Rules 1-4 of the module docstring."""
     if not isinstance(text, str):
         return _not_understood(f"Expected text, got {type(text).__name__}.")
     if len(text) > MAX_ANSWER_CHARS:
@@ -248,7 +272,7 @@ def _decide(
             return replace(parsed, certain=False) if parsed.understood and unsure else parsed
     if dont_know:
         return ParsedAnswer(None, True, True, dont_know)
-    return _not_understood("I could not read that as an answer.")
+    return _not_understood(_UNREAD)
 
 
 def _single(candidates: list[tuple[int, str]], out_of_scale: list[str]) -> ParsedAnswer:

@@ -107,7 +107,9 @@ def _confirmed(
     from keysmith.extraction import offline_reading, reading_text
 
     read, write = io
-    reading = reader(question, raw) if reader else offline_reading(assessment.parse_answer(raw))
+    reading = (
+        reader(question, raw) if reader else offline_reading(assessment.parse_answer(raw, question.levels))
+    )
     if not reading.understood:
         write(f"{question.name}: {reading.message}")
         return None
@@ -151,7 +153,11 @@ def ask_all(
             write(HELP)
             continue
         result: assessment.AnswerResult | None = assessment.answer(state, question.variable_id, raw)
-        unsure = result is not None and result.understood and not assessment.parse_answer(raw).certain
+        unsure = (
+            result is not None
+            and result.understood
+            and not assessment.parse_answer(raw, question.levels).certain
+        )
         if result is not None and (unsure or (not result.understood and reader is not None)):
             try:
                 result = _confirmed(state, question, raw, reader, (read, write))

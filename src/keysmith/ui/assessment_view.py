@@ -191,7 +191,7 @@ def _answer_words(res: Resources, current: AssessmentState, question: Question, 
     """Record `words` when the offline parser is sure of them; hold an unsure reading (the model's when
     one is live, else the parser's) for confirmation; warn when nothing could read them. Returns whether
     the words were taken (recorded or held), False when they must stay in the box."""
-    parsed = machine.parse_answer(words)
+    parsed = machine.parse_answer(words, question.levels)
     if parsed.understood and parsed.certain:
         _record(res, current, question.variable_id, words)
         return True
