@@ -230,3 +230,67 @@ def test_a_question_using_report_as_a_verb_is_answered_from_the_framework(app_en
     answered = assistant.ask("What should I report to the board?", workspace_id=ws.id)
     assert "The client's document" not in answered.answer, answered.answer
     assert answered.citations and answered.citations[0].source.startswith("knowledge/")
+
+
+# --- a bulleted Markdown document (issue: one run-on quote repeated under two reasons) ---------------------
+
+BULLETED_NAME = "northway-status.md"
+BULLETED = """# Northway Freight: rollout status
+
+The invoice-matching pilot in Bristol went well; the rollout to the other depots began in March.
+
+- Two sites run a different ERP from the one the pilot was connected to, so invoices arrive without the order
+  data the model needs and its matches come back unusable.
+- Nobody owns the model since Priya left; no one reviews its accuracy and incidents sit in a shared inbox.
+- The depot managers meet every month.
+"""
+
+
+class _BulletedDocument:
+    """A retriever whose workspace holds the bulleted document as one passage; framework searches find
+    nothing."""
+
+    def workspace_passages(self, workspace_id: str) -> list[Passage]:
+        return [_passage(BULLETED_NAME, 0, BULLETED)]
+
+    def search(self, query: str, **scope: object) -> SearchResult:
+        return SearchResult(abstained=True, results=())
+
+
+def test_list_items_and_line_breaks_end_a_quoted_sentence() -> None:
+    quote = quote_for(BULLETED, "Who owns the model now that Priya has left?")
+    assert quote == (
+        "Nobody owns the model since Priya left; no one reviews its accuracy and incidents sit in a shared"
+        " inbox."
+    )
+    erp = quote_for(BULLETED, "Which sites run a different ERP?")
+    assert erp.startswith("Two sites run a different ERP") and erp.endswith("come back unusable.")
+    assert " - " not in erp and "#" not in erp and "Nobody" not in erp  # the wrapped item is joined, no more
+
+
+def test_each_reason_quotes_its_own_sentence_once(framework: Framework) -> None:
+    draft = compose("memo", "Northway", None, [], framework, _BulletedDocument(), "ws")  # type: ignore[arg-type]
+    claims = [line for line in draft.body.splitlines() if "[client document]" in line]
+    quotes = [re.search(r"“(.*)”", line).group(1) for line in claims]  # type: ignore[union-attr]
+    assert len(quotes) == len(set(quotes)) == 2, draft.body
+    assert all(len(q) <= 300 and " - " not in q for q in quotes), quotes
+    by_reason = dict(zip(re.findall(r"^- ([^:\n]+):", draft.body, flags=re.MULTILINE), quotes, strict=True))
+    assert "different ERP" in by_reason["Input-Output Mismatch"], draft.body
+    assert by_reason["Governance Vacuum"].startswith("Nobody owns the model"), draft.body
+
+
+def test_the_chat_quotes_one_bullet_of_a_markdown_document(app_env: Path) -> None:
+    from keysmith.assistant import Assistant
+
+    settings = Settings.from_env()
+    store = Store.from_settings(settings)
+    ws = store.create_workspace("Bulleted Co")
+    add_document(settings, store, ws.id, BULLETED_NAME, BULLETED.encode())
+    assistant = Assistant(settings, load_framework(settings.framework_dir), open_retriever(settings))
+    answered = assistant.ask(
+        "What does the client document say about who owns the model?", workspace_id=ws.id
+    )
+    assert answered.citations[0].source == f"client document: {BULLETED_NAME}"
+    quote = re.search(r"answers this: “(.*?)”", answered.answer).group(1)  # type: ignore[union-attr]
+    assert quote.startswith("Nobody owns the model since Priya left"), answered.answer
+    assert "ERP" not in quote and " - " not in quote and len(quote) <= 300

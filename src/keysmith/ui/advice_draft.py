@@ -157,20 +157,43 @@ def gather_support(
     return dict(ordered[:MAX_REASONS])
 
 
+def _document_lines(
+    draft: AdviceDraft, documents: Sequence[tuple[Passage, str]], fallback: str, quoted: list[str]
+) -> list[str]:
+    """One `[client document]` line per passage: the short quote of the sentence(s) carrying its clause (or
+    `fallback` when the reader gave none). A quote already shown under another reason (in `quoted`, which
+    this extends) is not repeated: another sentence sharing the clause's terms is quoted, or the line points
+    back to the quote above."""
+    lines = []
+    for document, clause in documents:
+        query = clause or fallback
+        quote = quote_for(document.text, query)
+        if quote in quoted:
+            quote = quote_for(document.text, query, avoid=quoted)
+        name = document.source.removeprefix("client document: ")
+        if quote and quote not in quoted:
+            quoted.append(quote)
+            lines.append(f"  - {name} says: “{quote}” [client document] [{draft.cite(document)}]")
+        else:
+            lines.append(
+                f"  - {name} says this too, in the words quoted above."
+                f" [client document] [{draft.cite(document)}]"
+            )
+    return lines
+
+
 def _reason_lines(
     draft: AdviceDraft, support: Mapping[str, _Support], fw: Framework, retriever: Retriever
 ) -> list[str]:
     """Each supported stall reason with its framework passage, then the evidence that supports it."""
-    lines = []
+    lines: list[str] = []
+    quoted: list[str] = []
     for reason_id, evidence in support.items():
         reason = fw.stall_reason(reason_id)
         passage = _search(retriever, f"{reason.name}. {reason.summary}", kind="stall_reason")
         marker = f" [{draft.cite(passage)}]" if passage else ""
         lines.append(f"- {reason.name}: {reason.summary} [framework]{marker}")
-        for document, clause in evidence.documents[:2]:
-            quote = quote_for(document.text, clause or reason.summary)
-            name = document.source.removeprefix("client document: ")
-            lines.append(f"  - {name} says: “{quote}” [client document] [{draft.cite(document)}]")
+        lines += _document_lines(draft, evidence.documents[:2], reason.summary, quoted)
         for note in evidence.notes[:1]:
             lines.append(f"  - Your note: “{' '.join(note.split())}” [coach judgment]")
         if evidence.score_level:
