@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 from keysmith import scoring
 from keysmith.config import Settings
 from keysmith.framework import load_framework
+from keysmith.report.assessment import whole
 from keysmith.store import Store
 
 QUESTION = "Our invoice AI pilot was great, but the rollout to 12 regions has stalled for 6 months. Why?"
@@ -216,7 +217,7 @@ def test_assessment_with_buttons_ends_in_a_score_card_with_chart_and_downloads(a
     assert saved.report is not None
     assert saved.report["profiles"]["production"]["score"] == 50.0
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Production rollout readiness"] == "50.0"
+    assert metrics["Production rollout readiness"] == "50"  # whole numbers on the page
 
 
 def test_what_if_sliders_show_the_scoring_engines_numbers(app_env: Path) -> None:
@@ -231,8 +232,8 @@ def test_what_if_sliders_show_the_scoring_engines_numbers(app_env: Path) -> None
     expected = scoring.what_if(answers, {"governance": 5}, framework).to_dict()
     metrics = {m.label: m for m in at.metric}
     after = metrics["Production rollout (what if)"]
-    assert after.value == str(expected["profiles"]["production"]["score"])
-    assert after.proto.body == str(expected["profiles"]["production"]["score"])
+    assert after.value == whole(expected["profiles"]["production"]["score"])
+    assert after.proto.body == whole(expected["profiles"]["production"]["score"])
 
 
 def test_assessment_free_text_dont_know_and_back(app_env: Path) -> None:
@@ -317,6 +318,16 @@ def test_bad_configuration_is_one_plain_sentence(app_env: Path, monkeypatch: pyt
     assert [e.value for e in at.error] == [
         "Keysmith could not start: KEYSMITH_TIMEOUT: expected a number, got 'soon'"
     ]
+
+
+def test_a_second_client_with_the_same_name_is_refused(app_env: Path) -> None:
+    at = new_client(open_app(), "Northway Freight")
+    first = at.session_state["workspace_id"]
+    new_client(at, " northway freight ")
+    assert any('a workspace named "Northway Freight" already exists' in e.value for e in at.error), at.error
+    assert at.session_state["workspace_id"] == first  # the tab stays on the workspace it had
+    picker = next(s for s in at.selectbox if s.label == "Workspace")
+    assert [o.casefold() for o in picker.options].count("northway freight") == 1, picker.options
 
 
 def test_coach_mode_and_workspace_survive_a_refresh(app_env: Path) -> None:

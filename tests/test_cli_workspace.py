@@ -84,3 +84,14 @@ def test_workspace_errors_name_the_value(indexed_settings: Settings, tmp_path: P
     )  # fmt: skip
     assert refused.returncode == 2
     assert "KEYSMITH_MAX_UPLOAD_BYTES" in refused.stderr and "notes.md" in refused.stderr
+
+
+def test_creating_a_workspace_twice_is_refused_naming_it(indexed_settings: Settings, tmp_path: Path) -> None:
+    data_dir = indexed_settings.data_dir
+    made = cli("workspace", "create", "Northway Freight CLI", data_dir=data_dir, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    again = cli("workspace", "create", " northway freight cli ", data_dir=data_dir, cwd=tmp_path)
+    assert again.returncode == 2
+    assert again.stderr.strip() == 'keysmith: a workspace named "Northway Freight CLI" already exists'
+    listed = json.loads(cli("workspace", "list", "--json", data_dir=data_dir, cwd=tmp_path).stdout)
+    assert [w["name"].casefold() for w in listed].count("northway freight cli") == 1

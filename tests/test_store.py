@@ -87,6 +87,21 @@ def test_bad_workspace_name_is_refused(store: Store, name: str) -> None:
         store.create_workspace(name)
 
 
+def test_a_second_workspace_with_the_same_name_is_refused(store: Store) -> None:
+    first = store.create_workspace("Northway Freight")
+    for again in ("Northway Freight", "  northway freight ", "NORTHWAY  Freight"):
+        with pytest.raises(StoreError, match='a workspace named "Northway Freight" already exists'):
+            store.create_workspace(again)
+    other = store.create_workspace("Northway Logistics")
+    with pytest.raises(StoreError, match='a workspace named "Northway Freight" already exists'):
+        store.rename_workspace(other.id, "northway freight")
+    assert store.rename_workspace(first.id, "Northway freight").name == "Northway freight"  # its own name
+    assert [w.name for w in store.list_workspaces() if w.name.startswith("Northway")] == [
+        "Northway freight",
+        "Northway Logistics",
+    ]
+
+
 def test_deleting_a_workspace_deletes_everything_in_it(store: Store, ws: str) -> None:
     client = store.create_workspace("client").id
     session = store.create_session(client, "coach", "kick-off")

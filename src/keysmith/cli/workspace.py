@@ -1,6 +1,7 @@
 """`keysmith workspace create NAME | list | add-doc WS FILE [--json]`: a coach's client workspaces.
 
-`create` makes a client workspace and prints its id; `list` prints every workspace (id, name, documents);
+`create` makes a client workspace and prints its id (a name another workspace has, ignoring case and
+surrounding spaces, is refused); `list` prints every workspace (id, name, documents);
 `add-doc` uploads a PDF, DOCX, Markdown or text file to workspace WS (its name or id) through the same path
 as the app's coach page: the size limit (KEYSMITH_MAX_UPLOAD_BYTES), text extraction, indexing for that
 workspace only, and the record in the store. Adding the same text again changes nothing and says so.

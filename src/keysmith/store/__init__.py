@@ -94,6 +94,11 @@ def _name(value: object, field: str) -> str:
     return name
 
 
+def _name_key(name: str) -> str:
+    """The form two workspace names are compared in: spaces trimmed and collapsed, case folded."""
+    return " ".join(name.split()).casefold()
+
+
 class Store(RespondentStore):
     """The database. Thread-safe: every method runs in its own short transaction.
 
@@ -150,11 +155,21 @@ class Store(RespondentStore):
 
     # -- workspaces -------------------------------------------------------------------------------------
 
+    def _refuse_taken_name(self, db: OrmSession, name: str, except_id: str = "") -> None:
+        """`StoreError` when another workspace already has `name` (compared trimmed, spaces collapsed and
+        case-insensitively), naming the workspace that holds it."""
+        key = _name_key(name)
+        for row in db.scalars(select(WorkspaceRow)).all():
+            if row.id != except_id and _name_key(row.name) == key:
+                raise StoreError(f'a workspace named "{row.name}" already exists')
+
     def create_workspace(self, name: str) -> Workspace:
-        """A new (client) workspace."""
+        """A new (client) workspace; `StoreError` when one with the same name (ignoring case and surrounding
+        spaces) already exists."""
         row = WorkspaceRow(id=_new_id(), name=_name(name, "workspace name"), is_default=False)
         row.created = self._clock.now()
         with self._tx() as db:
+            self._refuse_taken_name(db, row.name)
             db.add(row)
         return to_workspace(row)
 
@@ -182,10 +197,11 @@ class Store(RespondentStore):
             return to_workspace(self._workspace_row(db, workspace_id))
 
     def rename_workspace(self, workspace_id: str, name: str) -> Workspace:
-        """Rename; returns the updated workspace."""
+        """Rename; returns the updated workspace. `StoreError` when another workspace has that name."""
         with self._tx() as db:
             row = self._workspace_row(db, workspace_id)
             row.name = _name(name, "workspace name")
+            self._refuse_taken_name(db, row.name, except_id=workspace_id)
             return to_workspace(row)
 
     def delete_workspace(self, workspace_id: str) -> None:

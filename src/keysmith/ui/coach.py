@@ -48,19 +48,33 @@ def _manage_workspaces(res: Resources, ws: Workspace) -> None:
         with st.form("new-workspace", clear_on_submit=True, border=False):
             name = st.text_input("New client workspace", placeholder="e.g. Northwind Logistics")
             if st.form_submit_button("Create workspace") and name.strip():
-                created = res.store.create_workspace(name)
-                sessions.set_workspace(created.id)
-                st.rerun()
+                _create_workspace(res, name)
         if ws.is_default:
             st.caption("Your own workspace can be used but not renamed or deleted; create one per client.")
             return
         new_name = st.text_input("Rename this workspace", value=ws.name, key=f"rename-{ws.id}")
         if st.button("Rename", key=f"rename-btn-{ws.id}") and new_name.strip() and new_name != ws.name:
-            res.store.rename_workspace(ws.id, new_name)
-            st.rerun()
+            try:
+                res.store.rename_workspace(ws.id, new_name)
+            except KeysmithError as exc:  # a name another workspace has: said, nothing renamed
+                st.error(f"Not renamed: {exc}.")
+            else:
+                st.rerun()
         sure = st.checkbox(f"Yes, delete {ws.name!r} and everything in it", key=f"sure-{ws.id}")
         if st.button("Delete workspace", key=f"delete-ws-{ws.id}", disabled=not sure, type="primary"):
             _delete_workspace(res, ws)
+
+
+def _create_workspace(res: Resources, name: str) -> None:
+    """Create the workspace `name` and switch to it; a name already taken (any case) is refused with an
+    error naming it, and the tab stays where it was."""
+    try:
+        created = res.store.create_workspace(name)
+    except KeysmithError as exc:
+        st.error(f"Not created: {exc}. Pick it in the workspace list, or choose another name.")
+        return
+    sessions.set_workspace(created.id)
+    st.rerun()
 
 
 def _delete_workspace(res: Resources, ws: Workspace) -> None:
