@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 from keysmith import scoring
 from keysmith.config import Settings
 from keysmith.framework import load_framework
+from keysmith.report.assessment import whole
 from keysmith.store import Store
 
 QUESTION = "Our invoice AI pilot was great, but the rollout to 12 regions has stalled for 6 months. Why?"
@@ -216,7 +217,7 @@ def test_assessment_with_buttons_ends_in_a_score_card_with_chart_and_downloads(a
     assert saved.report is not None
     assert saved.report["profiles"]["production"]["score"] == 50.0
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Production rollout readiness"] == "50.0"
+    assert metrics["Production rollout readiness"] == "50"  # whole numbers on the page
 
 
 def test_what_if_sliders_show_the_scoring_engines_numbers(app_env: Path) -> None:
@@ -231,8 +232,8 @@ def test_what_if_sliders_show_the_scoring_engines_numbers(app_env: Path) -> None
     expected = scoring.what_if(answers, {"governance": 5}, framework).to_dict()
     metrics = {m.label: m for m in at.metric}
     after = metrics["Production rollout (what if)"]
-    assert after.value == str(expected["profiles"]["production"]["score"])
-    assert after.proto.body == str(expected["profiles"]["production"]["score"])
+    assert after.value == whole(expected["profiles"]["production"]["score"])
+    assert after.proto.body == whole(expected["profiles"]["production"]["score"])
 
 
 def test_assessment_free_text_dont_know_and_back(app_env: Path) -> None:

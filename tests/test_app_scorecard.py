@@ -13,6 +13,7 @@ name and builds the very PDF the button would serve.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -119,3 +120,44 @@ def test_the_pdf_cites_the_passages_the_page_shows_under_a_single_file_name(
         assert f"Framework passage: {heading} [" in text, heading
     markdown = next(data for name, data in reversed(seen) if name.endswith(".md"))()
     assert "No framework passage was cited" not in markdown
+
+
+def _page_text(at: AppTest) -> str:
+    parts = [str(e.value) for e in at.main if e.type in ("markdown", "caption", "subheader", "header")]
+    return "\n".join(parts + [f"{m.label} {m.value} {m.proto.delta}" for m in at.metric])
+
+
+def test_scores_are_whole_numbers_and_no_formula_id_is_shown(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ANSWERS score pilot 50, production 47.06 (change -2.94); the top lever gains 17.65 (to 64.71)."""
+    seen = _downloads(monkeypatch)
+    at = _score_card("Whole numbers client")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Pilot stage readiness"] == "50" and metrics["Production rollout readiness"] == "47"
+    assert metrics["Change pilot → production"] == "-3 points"
+    levers = "\n".join(_section(at, "Biggest levers"))
+    assert "raising it to 5 adds **18** production points (to 65)." in levers
+    page = _page_text(at)
+    assert "47.06" not in page and "17.65" not in page and "formula" not in page.lower()
+    markdown = next(data for name, data in reversed(seen) if name.endswith(".md"))()
+    assert "Production rollout: 47 / 100" in markdown and "changes by -3 points" in markdown
+    assert "47.06" not in markdown and "weighted-mean" not in markdown and "Formula" not in markdown
+    pdf = next(data for name, data in reversed(seen) if name.endswith(".pdf"))()
+    text = " ".join("\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "47 / 100" in text and "47.06" not in text and "weighted-mean" not in text
+
+
+def test_the_points_chart_labels_answers_and_stretches_to_the_screen(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _downloads(monkeypatch)
+    at = _score_card("Chart labels client")
+    charts = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    (spec,) = [s for s in charts if "Points per variable" in json.dumps(s.get("title"))]
+    assert spec["width"] == "container"  # fits a 390 px screen instead of a fixed 460 px
+    bars, labels = spec["layer"]
+    assert bars["encoding"]["y"]["axis"]["labelLimit"] == 0  # "Change management" is never cut short
+    assert labels["mark"]["type"] == "text" and labels["encoding"]["text"]["field"] == "label"
+    weights = next(s for s in charts if s is not spec)
+    assert weights["width"] == "container"

@@ -16,6 +16,7 @@ from keysmith.cli import main
 from keysmith.cli import report as report_command
 from keysmith.diagnosis import full_report
 from keysmith.framework import load_framework
+from keysmith.report.assessment import whole
 from keysmith.report.session import FORMATS, session_report
 from keysmith.store import Store
 
@@ -53,8 +54,8 @@ def stored(tmp_path: Path) -> dict[str, str]:
             "session": session.id,
             "pending": pending.id,
             "chat": chat.id,
-            "pilot": str(report["profiles"]["pilot"]["score"]),
-            "production": str(report["profiles"]["production"]["score"]),
+            "pilot": whole(report["profiles"]["pilot"]["score"]),
+            "production": whole(report["profiles"]["production"]["score"]),
         }
     finally:
         store.close()

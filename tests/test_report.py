@@ -23,7 +23,7 @@ from keysmith.report import (
     assessment_pdf,
     variable_names,
 )
-from keysmith.report.assessment import num, pct
+from keysmith.report.assessment import num, pct, whole
 from keysmith.report.charts import ChartError, chart_png, chart_rows, score_chart
 from keysmith.report.doc import ChartSpot, Paragraph, ReportDoc, Section
 from keysmith.report.pdf import find_unicode_font, render_pdf
@@ -122,12 +122,12 @@ def test_markdown_has_every_section_and_the_scores(stalled: dict[str, Any], fram
     for heading in SECTIONS:
         assert f"\n## {heading}\n" in md, heading
     pilot, production = stalled["profiles"]["pilot"], stalled["profiles"]["production"]
-    assert f"Pilot stage: {num(pilot['score'])} / 100, resting on {pct(pilot['coverage'])}" in md
-    assert f"Production rollout: {num(production['score'])} / 100" in md
-    assert f"changes by {num(stalled['weight_shift']['score_change'])} points" in md
+    assert f"Pilot stage: {whole(pilot['score'])} / 100, resting on {pct(pilot['coverage'])}" in md
+    assert f"Production rollout: {whole(production['score'])} / 100" in md
+    assert f"changes by {whole(stalled['weight_shift']['score_change'], signed=True)} points" in md
     for rank, lever in enumerate(stalled["levers"], start=1):
         name = framework.variable(lever["variable"]).name
-        assert f"| {rank} | {name} | {lever['answer']} / 5 | {num(lever['gain'])} |" in md
+        assert f"| {rank} | {name} | {lever['answer']} / 5 | {whole(lever['gain'])} |" in md
 
 
 def test_markdown_lists_omissions_stall_reasons_archetypes_and_sources(
@@ -153,7 +153,7 @@ def test_markdown_lists_omissions_stall_reasons_archetypes_and_sources(
     assert "- \\[2\\] Zoom Level \\> Macro" in md and "duplicate" not in md
 
 
-def test_markdown_appendix_has_raw_answers_formula_and_model(
+def test_markdown_appendix_has_raw_answers_and_model_but_no_formula_id(
     stalled: dict[str, Any], framework: Framework
 ) -> None:
     md = _md(stalled, framework, model_used="openai-compatible:llama3@http://localhost:8000/v1")
@@ -161,21 +161,21 @@ def test_markdown_appendix_has_raw_answers_formula_and_model(
     for variable_id, value in stalled["answers"].items():
         shown = "don't know" if value is None else f"{value} / 5"
         assert f"| {variable_id} | {framework.variable(variable_id).name} | {shown} |" in appendix
-    assert f"- Formula version: {stalled['formula_version']}" in appendix
+    assert stalled["formula_version"] not in md and "Formula" not in md  # kept in the JSON only
     assert "- Model used: openai-compatible:llama3@http://localhost:8000/v1" in appendix
     assert "- **Created:** 2026-11-27 09:30 UTC" in md
 
 
-def test_every_decimal_in_the_report_comes_from_the_report_dict(
+def test_scores_points_and_gains_in_the_report_are_whole_numbers(
     stalled: dict[str, Any], framework: Framework
 ) -> None:
     numbers = list(_numbers_in(stalled))
     in_strings = set(re.findall(r"-?\d+\.\d+", json.dumps(stalled)))  # e.g. diagnosis evidence text
-    allowed = {num(v) for v in numbers} | {pct(v).rstrip("%") for v in numbers} | in_strings
     md = _md(stalled, framework)
-    decimals = set(re.findall(r"(?<![\w.])-?\d+\.\d+", md))
-    assert decimals, "the report shows decimal scores"
-    assert decimals <= allowed, decimals - allowed
+    assert any(num(v) != whole(v) for v in numbers), "the report dict holds fractional scores"
+    decimals = set(re.findall(r"(?<![\w.])-?\d+\.\d+(?!%)", md))  # shares such as 12.5% may keep one
+    assert decimals <= in_strings, decimals - in_strings
+    assert f"| {whole(stalled['levers'][0]['production_score_after'])} |" in md
 
 
 def test_markdown_escapes_user_text(stalled: dict[str, Any], framework: Framework) -> None:
@@ -218,9 +218,9 @@ def test_pdf_holds_the_scores_sections_and_the_chart_png(
     for heading in SECTIONS:
         assert heading in text, heading
     for profile in stalled["profiles"].values():
-        assert num(profile["score"]) in text
-    assert num(stalled["levers"][0]["gain"]) in text
-    assert stalled["formula_version"] in text and "openai:gpt-4o-mini" in text
+        assert f"{whole(profile['score'])} / 100" in text and num(profile["score"]) not in text
+    assert whole(stalled["levers"][0]["gain"]) in text
+    assert stalled["formula_version"] not in text and "openai:gpt-4o-mini" in text
     assert "governance-vacuum#oversight" in text
     images = _pdf_images(data)
     assert len(images) == 1
@@ -402,3 +402,18 @@ def test_each_likely_reason_cites_the_passage_the_page_showed(
     assert "No framework passage was cited" not in md
     text = " ".join(_pdf_text(_pdf(stalled, framework, sources=shown)).split())
     assert "Framework passage: Zoom Level > Macro [1]" in text and "Framework passage: Mismatch [2]" in text
+
+
+def test_chart_labels_an_answer_of_1_apart_from_an_unanswered_variable(framework: Framework) -> None:
+    from keysmith.diagnosis import full_report
+
+    report = full_report({"technology_fit": 1, "team_capability": 3}, framework)
+    spec = score_chart(report, variable_names(report, framework)).to_dict()
+    values = spec["datasets"][spec["data"]["name"]]
+    labels = {(v["variable"], v["stage_id"]): (v["label"], v["at"]) for v in values}
+    assert labels["Technology fit", "pilot"] == ("answer 1", 0.0)  # 0 points, but labelled
+    assert labels["Governance", "pilot"] == ("not answered", 0.0)
+    bars, text = spec["layer"]
+    assert text["mark"]["type"] == "text" and text["encoding"]["text"]["field"] == "label"
+    assert bars["encoding"]["y"]["axis"]["labelLimit"] == 0  # names such as "Change management" are whole
+    assert chart_png(spec).startswith(b"\x89PNG")

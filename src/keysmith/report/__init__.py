@@ -52,7 +52,7 @@ def assessment_markdown(
     framework: Framework | None = None,
 ) -> str:
     """The assessment report as Markdown (summary, scores, weight shift, levers, omissions, stall reasons,
-    archetypes, sources, appendix with the raw answers, formula version and model used)."""
+    archetypes, sources, appendix with the raw answers and the model used)."""
     doc = assessment_doc(
         report,
         answers,

@@ -1,7 +1,9 @@
 """The assessment report's content: a `full_report` dict (scoring + diagnosis) -> `ReportDoc`.
 
-Every number shown comes from the report dict as scoring rounded it; this module only formats (a weight of
-0.15 is shown as 15%, a score of 65.79 as 65.79). Names come from the framework when one is given, else the
+Every number shown comes from the report dict; this module only formats it for a reader: scores, points and
+gains as whole numbers (a score of 65.79 shows as 66, a change of 21.43 as +21; full precision stays in the
+dict, `--json` and stored data), a weight of 0.15 as 15%. The formula version is not shown (it is in the
+JSON). Names come from the framework when one is given, else the
 ids are shown. Unknown or missing parts of the dict are skipped with a plain line, never guessed.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from keysmith.diagnosis.readout import archetype_why, join_names, report_answers, stall_readout
@@ -25,6 +28,15 @@ def num(value: object) -> str:
         return "n/a"
     text = str(value)
     return text[:-2] if text.endswith(".0") else text
+
+
+def whole(value: object, *, signed: bool = False) -> str:
+    """A score, points or gain as a reader sees it: the nearest whole number, halves rounded away from zero
+    (46.88 -> `47`, 21.5 -> `22`); `signed` adds `+` to a positive one; "n/a" for a non-number."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return "n/a"
+    rounded = int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP)) + 0
+    return f"{rounded:+d}" if signed and rounded else str(rounded)
 
 
 def pct(value: object) -> str:
@@ -82,12 +94,14 @@ def _summary(report: Mapping[str, Any], names: Names) -> Section:
             lines.append(f"{label}: no score yet (no variable of this profile was answered).")
         else:
             lines.append(
-                f"{label}: {num(data['score'])} / 100, resting on {pct(data.get('coverage'))} of its weight."
+                f"{label}: {whole(data['score'])} / 100, "
+                f"resting on {pct(data.get('coverage'))} of its weight."
             )
     shift = report.get("weight_shift") or {}
     if shift.get("score_change") is not None:
         lines.append(
-            f"From pilot to production the score changes by {num(shift['score_change'])} points; "
+            "From pilot to production the score changes by "
+            f"{whole(shift['score_change'], signed=True)} points; "
             f"{pct(shift.get('weight_moved'))} of the weight moves between variables."
         )
     levers = report.get("levers") or []
@@ -95,7 +109,7 @@ def _summary(report: Mapping[str, Any], names: Names) -> Section:
         top = levers[0]
         lines.append(
             f"Biggest lever: {names.variable(top['variable'])} — raising it from "
-            f"{answer_text(top.get('answer'))} to 5 / 5 adds {num(top.get('gain'))} production points."
+            f"{answer_text(top.get('answer'))} to 5 / 5 adds {whole(top.get('gain'))} production points."
         )
     omissions = report.get("omissions") or []
     if omissions:
@@ -119,10 +133,10 @@ def _scores(report: Mapping[str, Any], names: Names) -> Section:
         row = [names.variable(vid), answer_text(first.get("answer"))]
         for pid in pids:
             item = by_profile[pid].get(vid, {})
-            row += [pct(item.get("weight")), num(item.get("points"))]
+            row += [pct(item.get("weight")), whole(item.get("points"))]
         rows.append(tuple(row))
     totals = tuple(
-        f"{profiles[p].get('name') or names.profile(p)}: score {num(profiles[p].get('score'))} / 100, "
+        f"{profiles[p].get('name') or names.profile(p)}: score {whole(profiles[p].get('score'))} / 100, "
         f"coverage {pct(profiles[p].get('coverage'))}"
         for p in pids
     )
@@ -161,8 +175,8 @@ def _levers(report: Mapping[str, Any], names: Names) -> Section:
             str(rank),
             names.variable(lv["variable"]),
             answer_text(lv.get("answer")),
-            num(lv.get("gain")),
-            num(lv.get("production_score_after")),
+            whole(lv.get("gain")),
+            whole(lv.get("production_score_after")),
         )
         for rank, lv in enumerate(levers, start=1)
     )
@@ -297,7 +311,6 @@ def _appendix(
     rows = tuple((vid, names.variable(vid), answer_text(value)) for vid, value in answers.items())
     facts = Bullets(
         (
-            f"Formula version: {report.get('formula_version', 'n/a')}",
             f"Model used: {model or 'offline'}",
             "Every number above was computed by Keysmith's deterministic scoring, not by a language model.",
         )
@@ -320,7 +333,6 @@ def assessment_doc(
     meta = (
         ("Created", created.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")),
         ("Model used", model_used or "offline"),
-        ("Formula version", str(report.get("formula_version", "n/a"))),
     )
     sections = (
         _summary(report, names),

@@ -5,7 +5,8 @@ sliders that re-score through `scoring.what_if`, omissions called out, and the l
 passage that backs each. Only reasons with an answer of 2 or lower are "likely", and only those weak answers
 are their evidence (`diagnosis.readout`); reasons whose questions were not answered are named as not judged.
 Archetypes say why in a manager's words. The passages shown are returned, so the report downloads (built by
-`keysmith.report`) cite the same ones.
+`keysmith.report`) cite the same ones. Scores, points and gains are shown as whole numbers
+(`report.assessment.whole`); the report dict keeps full precision. Charts stretch to the container's width.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from keysmith import scoring
 from keysmith.diagnosis import full_report
 from keysmith.diagnosis.readout import archetype_why, join_names, report_answers, stall_readout
 from keysmith.errors import KeysmithError
+from keysmith.report.assessment import whole
 from keysmith.report.charts import STAGE_COLOURS, score_chart
 from keysmith.ui import render
 from keysmith.ui.state import Resources
@@ -61,12 +63,14 @@ def _headline(report: Mapping[str, Any]) -> None:
     cols = st.columns(3)
     for col, profile_id in zip(cols, _STAGES, strict=False):
         profile = report["profiles"][profile_id]
-        value = "n/a" if profile["score"] is None else f"{profile['score']}"
+        value = "n/a" if profile["score"] is None else whole(profile["score"])
         col.metric(f"{_STAGES[profile_id]} readiness", value, help=f"Coverage {profile['coverage']:.0%}")
     change = shift.get("score_change")
-    cols[2].metric("Change pilot → production", "n/a" if change is None else f"{change:+}")
+    cols[2].metric(
+        "Change pilot → production", "n/a" if change is None else f"{whole(change, signed=True)} points"
+    )
     st.caption(
-        f"Scores are 0–100 over the answered variables (formula {report['formula_version']}). "
+        "Scores are 0–100 over the answered variables. "
         f"{shift['weight_moved']:.0%} of the weight moves between the two stages."
     )
 
@@ -89,7 +93,7 @@ def _charts(res: Resources, report: Mapping[str, Any]) -> None:
     left, right = st.columns(2)
     with left:
         names = {v.id: v.name for v in res.framework.variables}
-        st.altair_chart(score_chart(report, names), width="stretch")
+        st.altair_chart(score_chart(report, names).properties(width="container"), width="stretch")
     with right:
         st.altair_chart(_bars(rows, "weight", "Weight in the stage", order, percent=True), width="stretch")
 
@@ -103,12 +107,12 @@ def _bars(
         .mark_bar()
         .encode(
             x=alt.X(f"{field}:Q", title=title, axis=axis),
-            y=alt.Y("variable:N", sort=order, title=None),
+            y=alt.Y("variable:N", sort=order, title=None, axis=alt.Axis(labelLimit=0)),
             yOffset=alt.YOffset("stage:N"),
             color=alt.Color("stage:N", scale=_COLORS, title=None),
-            tooltip=["variable:N", "stage:N", "answer:O", alt.Tooltip(f"{field}:Q", format=".2f")],
+            tooltip=["variable:N", "stage:N", "answer:O", alt.Tooltip(f"{field}:Q", format=".0%")],
         )
-        .properties(height=320)
+        .properties(height=320, width="container")
     )
     return chart
 
@@ -122,7 +126,7 @@ def _levers(res: Resources, report: Mapping[str, Any]) -> None:
     for rank, lever in enumerate(levers[:5], start=1):
         st.markdown(
             f"{rank}. **{_name(res, lever['variable'])}** (now {lever['answer']}): raising it to 5 adds "
-            f"**{lever['gain']}** production points (to {lever['production_score_after']})."
+            f"**{whole(lever['gain'])}** production points (to {whole(lever['production_score_after'])})."
         )
 
 
@@ -156,8 +160,8 @@ def _what_if(res: Resources, answers: Mapping[str, int | None], key: str) -> Non
             delta = result["what_if"]["delta"][profile_id]
             col.metric(
                 f"{_STAGES[profile_id]} (what if)",
-                "n/a" if after is None else after,
-                None if delta is None else f"{delta:+}",
+                "n/a" if after is None else whole(after),
+                None if delta is None else f"{whole(delta, signed=True)} points",
             )
 
 
