@@ -330,6 +330,28 @@ def test_a_second_client_with_the_same_name_is_refused(app_env: Path) -> None:
     assert [o.casefold() for o in picker.options].count("northway freight") == 1, picker.options
 
 
+def test_the_coach_page_has_its_own_client_picker_in_sync_with_the_sidebar(app_env: Path) -> None:
+    """On a phone the sidebar is collapsed, so the coach page itself switches client."""
+    at = new_client(new_client(open_app(), "Picker One"), "Picker Two")
+    on_page = at.main.selectbox(key="workspace-picker-coach")
+    assert on_page.label == "Client workspace"
+    assert at.sidebar.selectbox(key="workspace-picker-sidebar").value == on_page.value
+    assert at.subheader[0].value == "Client: Picker Two"
+    on_page.select_index(on_page.options.index("Picker One")).run()
+    assert not at.exception, at.exception
+    assert at.subheader[0].value == "Client: Picker One"
+    one = at.session_state["workspace_id"]
+    assert at.main.selectbox(key="workspace-picker-coach").value == one
+    assert at.sidebar.selectbox(key="workspace-picker-sidebar").value == one
+    assert at.query_params["ws"] == one
+    # ... and the sidebar's pick shows on the page.
+    in_sidebar = at.sidebar.selectbox(key="workspace-picker-sidebar")
+    in_sidebar.select_index(in_sidebar.options.index("Picker Two")).run()
+    assert at.subheader[0].value == "Client: Picker Two"
+    two = at.session_state["workspace_id"]
+    assert two != one and at.main.selectbox(key="workspace-picker-coach").value == two
+
+
 def test_coach_mode_and_workspace_survive_a_refresh(app_env: Path) -> None:
     first = new_client(open_app(), "Refresh client")
     assert first.query_params["mode"] == "coach"

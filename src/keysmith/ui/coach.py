@@ -27,8 +27,9 @@ _UPLOAD_NOTE = "upload_note_"  # + workspace id: what the last upload did, shown
 
 
 def render_page(res: Resources) -> None:
-    """Workspace management on top, then the client's material in tabs (`_TABS`: one function per tab)."""
-    ws = sessions.workspace(res)
+    """The client picker and workspace management on top (on the page itself: a phone hides the sidebar
+    and its picker), then the client's material in tabs (`_TABS`: one function per tab)."""
+    ws = sessions.workspace_picker(res, "Client workspace", key="workspace-picker-coach")
     _manage_workspaces(res, ws)
     st.subheader(f"Client: {ws.name}")
     for tab, (_label, show) in zip(st.tabs([label for label, _ in _TABS]), _TABS, strict=True):

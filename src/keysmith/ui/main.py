@@ -146,13 +146,6 @@ def badge(res: Resources) -> None:
 
 
 def _workspace_picker(res: Resources) -> str:
-    """The workspace every mode works in (a manager's own, or a client's in coach mode)."""
-    current = sessions.workspace(res)
-    spaces = res.store.list_workspaces()
-    ids = [w.id for w in spaces]
-    names = {w.id: w.name for w in spaces}
-    chosen = st.selectbox("Workspace", ids, index=ids.index(current.id), format_func=lambda i: names[i])
-    if chosen and chosen != current.id:
-        sessions.set_workspace(chosen)
-        st.rerun()
-    return current.id
+    """The workspace every mode works in (a manager's own, or a client's in coach mode); the coach page has
+    its own picker on the page (phones hide the sidebar), kept in sync through the same session-state key."""
+    return sessions.workspace_picker(res, "Workspace", key="workspace-picker-sidebar").id

@@ -81,6 +81,25 @@ def set_workspace(workspace_id: str) -> None:
         st.session_state.pop(_session_key(mode), None)
 
 
+def workspace_picker(res: Resources, label: str, key: str) -> Workspace:
+    """A selectbox of every workspace, showing the tab's workspace; returns that workspace.
+
+    The tab's workspace lives under one session-state key (`state.WORKSPACE_ID`): each picker is reset from
+    it on every run and a pick writes it (`set_workspace`, before the rerun draws the page), so several
+    pickers (the sidebar's, the coach page's) always agree. `key` names this picker's widget; it must be
+    unique on the page."""
+    current = workspace(res)
+    names = {w.id: w.name for w in res.store.list_workspaces()}
+    st.session_state[key] = current.id
+    st.selectbox(label, list(names), key=key, format_func=names.__getitem__, on_change=_picked, args=(key,))
+    return current
+
+
+def _picked(key: str) -> None:
+    """The picker `key` changed: switch the tab to the workspace it shows."""
+    set_workspace(str(st.session_state[key]))
+
+
 def current(res: Resources, store_mode: str) -> str | None:
     """The open session id for this mode in the tab's workspace, or None (not started yet)."""
     session_id = st.session_state.get(_session_key(store_mode))
