@@ -139,7 +139,7 @@ def test_two_respondent_links_open_only_their_questions_and_show_a_gap(
 @pytest.mark.parametrize("kind", ["unknown", "revoked", "expired", "empty"])
 def test_a_dead_link_shows_one_message_and_nothing_else(app_env: Path, kind: str) -> None:
     store = _store(app_env)
-    ws = store.create_workspace(f"{CANARY} dead links")
+    ws = store.create_workspace(f"{CANARY} dead links {kind}")
     made, token = store.create_respondent_link(ws.id, f"{CANARY} role", days=1)
     if kind == "revoked":
         store.revoke_respondent(ws.id, made.id)
@@ -210,3 +210,27 @@ def test_a_busy_database_on_save_is_not_called_a_dead_link(
     assert not page.exception, page.exception
     assert [e.value for e in page.error] == [SAVE_FAILED] and INVALID not in _texts(page)
     assert page.radio[0].value == "4" and page.success == []  # what the respondent chose is kept
+
+
+def test_the_scale_is_written_out_and_the_thanks_on_top_counts_the_blanks(
+    app_env: Path, framework: Framework
+) -> None:
+    store = _store(app_env)
+    ws = store.create_workspace(f"Phone {uuid.uuid4().hex[:6]}")
+    _, token = store.create_respondent_link(ws.id, "Sponsor")
+    store.close()
+    page = open_app(respond=token)
+    captions = [c.value for c in page.caption]
+    for variable in framework.variables:  # on the page, not only in a tooltip (touch screens have no hover)
+        scale = f"1 = {escape_md(variable.anchor_1)}  \n5 = {escape_md(variable.anchor_5)}"
+        assert scale in captions, variable.id
+    page.radio[0].set_value("4")
+    page.radio[1].set_value("Don't know")
+    page.radio[2].set_value("2")
+    next(b for b in page.button if b.label == "Send my answers").click().run()
+    assert not page.exception, page.exception
+    (thanks,) = page.success
+    assert thanks.value.startswith("Thank you: 3 answers recorded; 5 questions left blank."), thanks.value
+    nodes = list(page.main)
+    position = next(i for i, n in enumerate(nodes) if n is thanks)
+    assert position < next(i for i, n in enumerate(nodes) if n is page.radio[0])  # above the questions

@@ -83,6 +83,7 @@ def _form(store: Store, framework: Framework, token: str, respondent: Respondent
         'Rate each from 1 (weak) to 5 (strong), or choose "Don\'t know": a guess would blur the picture. '
         f"You can change your answers until the link expires on {respondent.expires:%Y-%m-%d}."
     )
+    notice = st.container()  # what sending did, shown above the questions where the respondent sees it
     given = respondent.answers or {}
     with st.form("respond"):
         choices: dict[str, str | None] = {}
@@ -99,14 +100,30 @@ def _form(store: Store, framework: Framework, token: str, respondent: Respondent
                 index=index,
                 horizontal=True,
                 key=f"respond-{variable.id}",
-                help=f"1 looks like: {variable.anchor_1}\n\n5 looks like: {variable.anchor_5}",
             )
+            # Visible, not a tooltip: a touch screen has no hover.
+            st.caption(f"1 = {escape_md(variable.anchor_1)}  \n5 = {escape_md(variable.anchor_5)}")
         sent = st.form_submit_button("Send my answers", type="primary")
     if sent:
-        _save(store, token, choices)
+        with notice:
+            _save(store, token, choices)
+
+
+def _plural(count: int, noun: str) -> str:
+    """ "1 answer", "3 answers"."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def sent_message(recorded: int, blank: int) -> str:
+    """The thanks after sending: how many answers were recorded and how many questions were left blank
+    (a "Don't know" is an answer, not a blank)."""
+    left = f"; {_plural(blank, 'question')} left blank" if blank else "; every question answered"
+    return f"Thank you: {_plural(recorded, 'answer')} recorded{left}. You can close this page."
 
 
 def _save(store: Store, token: str, choices: dict[str, str | None]) -> None:
+    """Save the chosen answers (a question with no choice is left out) and say what happened, in the
+    container the caller is drawing into (the notice above the questions)."""
     answers = {v: None if c == _DONT_KNOW else int(c) for v, c in choices.items() if c is not None}
     if not answers:
         st.warning('Answer at least one question (or choose "Don\'t know") before sending.')
@@ -119,7 +136,7 @@ def _save(store: Store, token: str, choices: dict[str, str | None]) -> None:
     except KeysmithError:  # a busy database is not a dead link: the form keeps what was chosen
         st.error(SAVE_FAILED)
         return
-    st.success(f"Thank you: {len(answers)} answers recorded. You can close this page.")
+    st.success(sent_message(len(answers), len(choices) - len(answers)))
 
 
 def handled() -> bool:
