@@ -372,6 +372,8 @@ def test_what_to_tell_the_board_is_never_refused_and_builds_on_the_story_told_be
 
 
 def test_a_framework_question_for_the_ceo_is_answered_as_a_framework_question(composer: Composer) -> None:
+    memo = ask(composer, "What does the steering group's memo say about governance owners?")
+    assert not memo.answer.startswith("**What you can tell")  # asks what a document says, not what to say
     answer = ask(composer, "How do I explain the Zoom Level Problem to my CEO?")
     assert not answer.answer.startswith("**What you can tell")
     assert "Zoom Level Problem" in answer.answer and not answer.abstained

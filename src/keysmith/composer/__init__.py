@@ -12,6 +12,7 @@ Routes: diagnose (composer_story.py); explain a concept, or decline when the fra
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -33,6 +34,13 @@ from keysmith.tools import Toolbox
 OFFLINE = "offline"
 
 Handler = Callable[[str, Route, Toolbox], Draft]
+
+
+# The manager asks what to say ("what do I tell", "how should we explain"); "what does the memo say" does not.
+_ASKS_ME = re.compile(
+    r"\b(?:what|how)\s+(?:do|should|can|would|shall)\s+(?:i|we)\s+"
+    r"(?:tell|say|explain|answer|report|present|brief|update|pitch|justify)\b"
+)
 
 
 class Composer:
@@ -87,7 +95,7 @@ class Composer:
         named = any(name.lower() in lowered for name in concepts) or any(
             word in lowered for word in ("weight", "variable", "archetype", "step", "formula", "score")
         )
-        return asks_for_a_briefing(question) and not named
+        return asks_for_a_briefing(question) and bool(_ASKS_ME.search(lowered)) and not named
 
     def finish(self, draft: Draft, question: str, toolbox: Toolbox, user_texts: Sequence[str]) -> Answer:
         """Run the guards and the sanitiser on a draft."""
