@@ -77,3 +77,36 @@ def test_the_command_exits_once_it_has_answered_even_if_a_stopped_turn_left_work
     )
     assert done.returncode == 0, done.stderr
     assert "production" in done.stdout.lower()  # the score was printed before leaving
+
+
+CHILD_WRITES_ITS_PID = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(120)"
+
+
+def test_stopping_keysmith_app_stops_the_streamlit_it_started(tmp_path: Path) -> None:
+    """`keysmith app` runs Streamlit as a child: a SIGTERM to the command must reach the child (it was left
+    running on its port when the command was stopped)."""
+    import signal
+    import time
+
+    pid_file = tmp_path / "child.pid"
+    parent = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from keysmith.cli.app_cmd import run_child; "
+         f"sys.exit(run_child([sys.executable, '-c', {CHILD_WRITES_ITS_PID!r}, {str(pid_file)!r}]))"],
+        env=child_env(),
+    )  # fmt: skip
+    for _ in range(600):  # until the child has started (polling, not a timed assertion)
+        if pid_file.exists() and pid_file.read_text():
+            break
+        time.sleep(0.1)
+    child_pid = int(pid_file.read_text())
+    parent.send_signal(signal.SIGTERM)
+    assert parent.wait(timeout=60) != 0
+    for _ in range(600):
+        try:
+            os.kill(child_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child_pid, signal.SIGKILL)
+        pytest.fail(f"the child {child_pid} outlived `keysmith app`")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -75,6 +76,23 @@ def run(args: argparse.Namespace) -> int:
     try:
         limit = Settings.from_env().max_upload_bytes
         argv = command(args.host, args.port, max_upload_bytes=limit)
-        return subprocess.call(argv)  # noqa: S603 - fixed argv, no shell
+        return run_child(argv)
     except KeyboardInterrupt:
         return 0
+
+
+def run_child(argv: list[str]) -> int:
+    """Run `argv` until it exits and return its exit code; SIGTERM and SIGHUP sent to this process are passed
+    on to it, so stopping `keysmith app` (a supervisor, `docker stop`, `kill`) stops Streamlit too instead of
+    leaving it running on its port."""
+    child = subprocess.Popen(argv)  # noqa: S603 - fixed argv, no shell
+
+    def forward(signum: int, _frame: object) -> None:
+        child.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        return child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
