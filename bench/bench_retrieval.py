@@ -51,7 +51,8 @@ def naive_build(settings: Any) -> None:
     hashes does)."""
     from keysmith.framework import load_framework
     from keysmith.ingest.chunking import chunk_page, load_pages
-    from keysmith.retrieval.embeddings import collection_name, embedding_function
+    from keysmith.retrieval.embeddings import collection_name
+    from keysmith.retrieval.functions import embedding_function
     from keysmith.retrieval.vectorstore import open_client, open_collection
 
     client = open_client(settings)
@@ -102,7 +103,7 @@ def indexing(work: Path) -> dict[str, dict[str, float]]:
 def querying(data_dir: Path) -> dict[str, Any]:
     """Latency and recall@3 over the labelled questions: hybrid vs vectors only (same index, same model)."""
     from keysmith.retrieval import open_retriever
-    from keysmith.retrieval.embeddings import embedding_function
+    from keysmith.retrieval.functions import embedding_function
     from keysmith.retrieval.quality import evaluate, load_labelled_set
     from keysmith.retrieval.vectorstore import open_client, open_collection
 

@@ -9,7 +9,7 @@ from chromadb.api.types import Documents
 from chromadb.api.types import Embeddings as ChromaEmbeddings
 
 from keysmith.config import Settings
-from keysmith.retrieval.embeddings import LocalMiniLMEmbeddingFunction
+from keysmith.retrieval.functions import LocalMiniLMEmbeddingFunction
 
 REPO = Path(__file__).resolve().parents[1]
 KNOWLEDGE = REPO / "knowledge"

@@ -14,14 +14,16 @@ from keysmith.errors import ConfigError
 from keysmith.retrieval.embeddings import (
     DIMENSION,
     MODEL_SHA256,
-    ChromaLangChainEmbeddings,
-    LocalMiniLMEmbeddingFunction,
     collection_name,
     embed_texts,
-    embedding_function,
     model_path,
     tokenizer_path,
     verify_model_file,
+)
+from keysmith.retrieval.functions import (
+    ChromaLangChainEmbeddings,
+    LocalMiniLMEmbeddingFunction,
+    embedding_function,
 )
 
 

@@ -45,3 +45,24 @@ def test_offline_ask_answers_without_importing_provider_sdks_or_langchain_tracin
     body, _, loaded = done.stdout.rpartition("\nLOADED ")
     assert json.loads(body)["mode"] == "offline"
     assert json.loads(loaded) == [], f"offline ask imported {loaded.strip()}"
+
+
+_IMPORTS_ONLY = """
+import sys
+import keysmith.assistant, keysmith.cli, keysmith.ingest.chunking, keysmith.retrieval, keysmith.reader
+print(sorted(m for m in sys.modules if m == "chromadb" or m.startswith("chromadb.")))
+"""
+
+
+def test_importing_the_cli_and_the_assistant_leaves_chromadb_to_the_connecting_thread(tmp_path: Path) -> None:
+    # chromadb costs about a second to import: `keysmith ask` reads the story while a thread connects.
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTS_ONLY],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"

@@ -110,6 +110,18 @@ def test_an_unreachable_chroma_server_is_a_plain_retrieval_error(tmp_path: Path)
     assert "\n" not in str(caught.value)
 
 
+def test_a_background_connection_raises_the_same_error_at_the_first_search(tmp_path: Path) -> None:
+    port = free_port()
+    settings = settings_for(tmp_path / "k", tmp_path / "data", chroma_host="127.0.0.1", chroma_port=port)
+    retriever = open_retriever(settings, wait=False)  # returns at once: nothing raised yet
+    with pytest.raises(
+        RetrievalError, match=f"could not open the vector store: the Chroma server at 127.0.0.1:{port}"
+    ):
+        retriever.search("why did the rollout stall")
+    with pytest.raises(RetrievalError, match=f"127.0.0.1:{port}"):  # and again, not a hang or a new error
+        retriever.search("governance")
+
+
 def test_cli_index_and_search(tmp_path: Path) -> None:
     knowledge = write_small_knowledge(tmp_path / "k")
     env = {"KEYSMITH_KNOWLEDGE_DIR": str(knowledge), "KEYSMITH_DATA_DIR": str(tmp_path / "data")}

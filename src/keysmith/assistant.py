@@ -201,11 +201,13 @@ class Assistant:
         }
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Assistant:
+    def from_settings(cls, settings: Settings, *, connect_in_background: bool = False) -> Assistant:
         """Resolve and load the model, load the framework, open the retriever (indexing first if needed).
 
-        A model that cannot be set up (a bad KEYSMITH_MODEL, a missing key) does not stop Keysmith: it
-        answers offline and every answer's notice says what to fix.
+        With `connect_in_background`, the index is connected while the first question is read (a one-shot
+        `keysmith ask` saves about a second), and a store that cannot be reached fails at the first search
+        instead of here. A model that cannot be set up (a bad KEYSMITH_MODEL, a missing key) does not stop
+        Keysmith: it answers offline and every answer's notice says what to fix.
         """
         from keysmith.ingest import index_knowledge, marker_path
         from keysmith.models import load_chat_model, resolve_model_spec
@@ -213,7 +215,7 @@ class Assistant:
         framework = load_framework(settings.framework_dir)
         if not marker_path(settings).exists():
             index_knowledge(settings)
-        retriever = open_retriever(settings)
+        retriever = open_retriever(settings, wait=not connect_in_background)
         try:
             choice = resolve_model_spec(settings)
             model = load_chat_model(choice.spec, settings)

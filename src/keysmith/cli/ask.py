@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     from keysmith.store.lookup import resolve_workspace
 
     store = Store.from_settings(settings)
-    assistant = Assistant.from_settings(settings)
+    assistant = Assistant.from_settings(settings, connect_in_background=True)
     if question is not None:
         workspace = resolve_workspace(store, args.workspace) if args.workspace else store.default_workspace()
         scope = workspace.id if args.workspace else None  # the default workspace keeps its old behaviour

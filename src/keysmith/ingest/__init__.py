@@ -15,16 +15,20 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
-from chromadb.api.models.Collection import Collection
-from chromadb.api.types import Documents, EmbeddingFunction
+from typing import TYPE_CHECKING
 
 from keysmith.config import Settings
 from keysmith.errors import IngestError
 from keysmith.framework import load_framework
 from keysmith.ingest.chunking import Chunk, chunk_page, load_pages, sections, slugify, split_long
-from keysmith.retrieval.embeddings import collection_name, embedding_function
+from keysmith.retrieval.embeddings import collection_name
 from keysmith.retrieval.vectorstore import bump_revision, guarded, open_client, open_collection
+
+if TYPE_CHECKING:  # chromadb itself loads when the index is opened (`open_client`), not on import
+    from chromadb.api.models.Collection import Collection
+    from chromadb.api.types import Documents, EmbeddingFunction
+
+    Function = EmbeddingFunction[Documents]
 
 MARKER_NAME = ".keysmith-index"
 CLIENT_KIND = "client_document"
@@ -32,7 +36,6 @@ BATCH = 16
 # A client passage is cited as evidence, and the story reader reads it: short enough to carry one point.
 CLIENT_CHUNK_CHARS = 700
 Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
-Function = EmbeddingFunction[Documents]
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ def marker_path(settings: Settings) -> Path:
 
 
 def _collection(settings: Settings, function: Function | None) -> tuple[Collection, Function]:
+    from keysmith.retrieval.functions import embedding_function
+
     chosen = function if function is not None else embedding_function(settings)
     return open_collection(open_client(settings), settings, chosen), chosen
 

@@ -13,12 +13,16 @@ is never searchable without a record of its document.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from keysmith.config import Settings
-from keysmith.ingest import DocumentIndexed, Function, add_client_document, client_document_chunks
+from keysmith.ingest import DocumentIndexed, add_client_document, client_document_chunks
 from keysmith.ingest.extract import extract_text
 from keysmith.limits import check_upload
 from keysmith.store import Store
+
+if TYPE_CHECKING:
+    from keysmith.ingest import Function
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,9 @@
 """Cited search over the knowledge index: vectors + BM25 fused by reciprocal rank, with an abstain rule.
 
 `open_retriever(settings)` connects to Chroma (embedded under the data dir, or the server at CHROMA_HOST).
+Importing this package does not import chromadb (about a second): the connection is made in a background
+thread that `open_retriever` starts, so a caller (`keysmith ask`, the app) reads the story meanwhile; the
+first search waits for it, and a connection failure is raised there as the same `RetrievalError`.
 `Retriever.search(query, k, kind, workspace_id)` returns a `SearchResult`: the top passages, or
 `abstained=True` and no passages when nothing in the knowledge is close enough to the question (so the
 assistant says the framework does not cover it instead of citing something unrelated).
@@ -14,19 +17,23 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
-
-from chromadb.api import ClientAPI
-from chromadb.api.models.Collection import Collection
-from chromadb.api.types import Documents, EmbeddingFunction
+from typing import TYPE_CHECKING, Any
 
 from keysmith.config import Settings
 from keysmith.errors import FrameworkError, RetrievalError
 from keysmith.framework.sources import SOURCES_FILE, Source, load_sources, resolve
 from keysmith.retrieval.bm25 import BM25Index
-from keysmith.retrieval.embeddings import collection_name, embedding_function
+from keysmith.retrieval.embeddings import collection_name
 from keysmith.retrieval.vectorstore import guarded, open_client, open_collection, revision, scalar_metadata
+
+if TYPE_CHECKING:  # chromadb is imported in the connecting thread (see the module docstring)
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+    from chromadb.api.types import Documents, EmbeddingFunction
+
+    Function = EmbeddingFunction[Documents]
 
 EXCERPT_CHARS = 300
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the difference between ranks 1 and 2
@@ -138,13 +145,12 @@ class Retriever:
     def __init__(
         self,
         settings: Settings,
-        client: ClientAPI,
-        function: EmbeddingFunction[Documents],
+        connection: Future[tuple[ClientAPI, Function]],
         policy: AbstainPolicy | None = None,
     ) -> None:
+        """`connection` resolves to the Chroma client and the embedding function (see `open_retriever`)."""
         self._settings = settings
-        self._client = client
-        self._function = function
+        self._connection = connection
         self.policy = policy or AbstainPolicy()
         self._lock = threading.Lock()
         self._corpus: _Corpus | None = None
@@ -157,7 +163,7 @@ class Retriever:
             if query in self._vectors:
                 self._vectors.move_to_end(query)
                 return self._vectors[query]
-        vector = self._function([query])[0]
+        vector = self.connection()[1]([query])[0]
         with self._lock:
             self._vectors[query] = vector
             if len(self._vectors) > QUERY_CACHE_SIZE:
@@ -183,9 +189,14 @@ class Retriever:
             self._sources = (stamp, registry)
         return registry
 
+    def connection(self) -> tuple[ClientAPI, Function]:
+        """The Chroma client and embedding function, waiting for the connecting thread (raises its error)."""
+        return self._connection.result()
+
     def _collection(self) -> Collection:
         # Fetched fresh each time: its metadata carries the revision another process may have bumped.
-        return open_collection(self._client, self._settings, self._function)
+        client, function = self.connection()
+        return open_collection(client, self._settings, function)
 
     def _load_corpus(self, collection: Collection) -> _Corpus:
         with self._lock:
@@ -322,9 +333,29 @@ def _passage(
 
 def open_retriever(
     settings: Settings,
-    function: EmbeddingFunction[Documents] | None = None,
+    function: Function | None = None,
     policy: AbstainPolicy | None = None,
+    *,
+    wait: bool = True,
 ) -> Retriever:
-    """A retriever over the configured store (raises `RetrievalError` when Chroma cannot be reached)."""
-    chosen = function if function is not None else embedding_function(settings)
-    return Retriever(settings, open_client(settings), chosen, policy)
+    """A retriever over the configured store, connected in a background thread.
+
+    `wait=True` (the default) returns once connected and raises `RetrievalError` when Chroma cannot be
+    reached; `wait=False` returns at once, and the first search waits and raises instead.
+    """
+    connection: Future[tuple[ClientAPI, Function]] = Future()
+
+    def connect() -> None:
+        try:
+            from keysmith.retrieval.functions import embedding_function
+
+            chosen = function if function is not None else embedding_function(settings)
+            connection.set_result((open_client(settings), chosen))
+        except BaseException as exc:  # handed to whoever waits: the caller's error, in the caller's thread
+            connection.set_exception(exc)
+
+    threading.Thread(target=connect, name="keysmith-chroma-connect", daemon=True).start()
+    retriever = Retriever(settings, connection, policy)
+    if wait:
+        retriever.connection()
+    return retriever

@@ -4,6 +4,9 @@ Embedded `PersistentClient` under `settings.index_dir` by default; `HttpClient` 
 when a host is set. Telemetry is always off. The collection is always opened with our embedding function, so
 Chroma never attaches its default one (which would try to download a model).
 
+Importing this module does not import chromadb (about a second): `open_client` does, so a caller can
+connect in a background thread while it reads the story (see `keysmith.retrieval.open_retriever`).
+
 Every write bumps a `revision` value in the collection's metadata, so a long-lived retriever can tell cheaply
 when its keyword (BM25) index is stale.
 """
@@ -13,19 +16,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
-
-import chromadb
-import httpx
-from chromadb.api import ClientAPI
-from chromadb.api.models.Collection import Collection
-from chromadb.api.types import Documents, EmbeddingFunction
-from chromadb.config import Settings as ChromaSettings
-from chromadb.errors import ChromaError
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from keysmith.config import Settings
 from keysmith.errors import RetrievalError
-from keysmith.retrieval.embeddings import collection_name, embedding_function
+from keysmith.retrieval.embeddings import collection_name
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+    from chromadb.api.types import Documents, EmbeddingFunction
 
 REVISION_KEY = "keysmith_revision"
 _T = TypeVar("_T")
@@ -41,6 +41,9 @@ def describe(settings: Settings) -> str:
 @contextmanager
 def chroma_errors(settings: Settings, action: str) -> Iterator[None]:
     """Turn Chroma/transport failures into one plain `RetrievalError` naming the store and the action."""
+    import httpx
+    from chromadb.errors import ChromaError
+
     try:
         yield
     except (ValueError, httpx.HTTPError, ChromaError, OSError) as exc:
@@ -51,6 +54,9 @@ def chroma_errors(settings: Settings, action: str) -> Iterator[None]:
 
 def open_client(settings: Settings) -> ClientAPI:
     """A Chroma client for `settings` (raises `RetrievalError` when the server cannot be reached)."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     with chroma_errors(settings, "open the vector store"):
         if settings.chroma_host:
@@ -65,6 +71,8 @@ def open_collection(
     client: ClientAPI, settings: Settings, function: EmbeddingFunction[Documents] | None = None
 ) -> Collection:
     """Get or create this embedding model's collection (cosine space), always with our embedding function."""
+    from keysmith.retrieval.functions import embedding_function
+
     # chromadb types its parameter over documents *and* images; ours embeds documents only.
     chosen: Any = function if function is not None else embedding_function(settings)
     with chroma_errors(settings, "open the knowledge collection"):
