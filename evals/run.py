@@ -59,7 +59,7 @@ BASELINE = RESULTS / "baseline" / "summary.json"
 DEV_SUITES: tuple[str, ...] = (
     "scenarios", "scenarios_dev2", "scenarios_dev3", "scenarios_dev4", "scenarios_dev5", "scenarios_dev6"
 )  # fmt: skip
-BLIND_SUITES: tuple[str, ...] = ("blind_d", "blind_e")
+BLIND_SUITES: tuple[str, ...] = ("blind_d", "blind_e", "blind_f")
 STORY_SUITES = (*DEV_SUITES, *BLIND_SUITES)
 SUITES = (
     "retrieval",

@@ -377,3 +377,19 @@ def test_a_framework_question_for_the_ceo_is_answered_as_a_framework_question(co
     answer = ask(composer, "How do I explain the Zoom Level Problem to my CEO?")
     assert not answer.answer.startswith("**What you can tell")
     assert "Zoom Level Problem" in answer.answer and not answer.abstained
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Update for our leadership team: the AI rota planner we piloted at two depots is now live at all 30, "
+        "usage is up every month and the savings match the business case.",
+        "How much of next year's IT budget should we set aside for AI assistants for 300 staff?",
+    ],
+)
+def test_a_message_that_reports_no_difficulty_gets_no_diagnosis_and_no_interview(
+    composer: Composer, message: str
+) -> None:
+    answer = ask(composer, message)
+    assert answer.reasons == [] and answer.question is None
+    assert "stalled" not in answer.answer  # never "your rollout has stalled" to a success update

@@ -44,7 +44,7 @@ DEV_SETS = {"scenarios": "s", "scenarios_dev2": "h", "scenarios_dev3": "b", "sce
             "scenarios_dev5": "bb", "scenarios_dev6": "bc"}  # fmt: skip
 # Each development set's story count, and each blind set's id prefix and story and control counts.
 DEV_SIZES = {"scenarios": 34, "scenarios_dev4": 46, "scenarios_dev5": 46, "scenarios_dev6": 48}
-BLIND_SETS = {"blind_d": ("bd", 46, 17), "blind_e": ("be", 45, 16)}
+BLIND_SETS = {"blind_d": ("bd", 46, 17), "blind_e": ("be", 45, 16), "blind_f": ("bf", 48, 20)}
 # What a blind set's records may hold: ids and reason ids, never a story (docs/evaluation.md).
 BLIND_STORY_KEYS = {"id", "expected", "named", "missed"}
 BLIND_CONTROL_KEYS = {"id", "control", "kind", "ok", "diagnosed", "named", "abstained"}

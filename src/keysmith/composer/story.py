@@ -18,6 +18,7 @@ from keysmith.composer import frames
 from keysmith.composer.briefing import asks_for_a_briefing, briefing, is_a_request_for_words
 from keysmith.composer.frames import Draft
 from keysmith.diagnosis import StallReasonFinding, StorySignals, interview
+from keysmith.diagnosis.trouble import reports_trouble
 from keysmith.framework import Archetype, Framework
 from keysmith.text.numbers import ordinal_word
 from keysmith.tools import Toolbox
@@ -327,7 +328,10 @@ def interview_draft(
 
 
 def _no_clear_reason(question: str, toolbox: Toolbox, framework: Framework, signals: StorySignals) -> Draft:
-    """A rollout story with no clear signal: name the candidates and the questions that tell them apart."""
+    """A rollout story with no clear signal: name the candidates and the questions that tell them apart.
+    A message that reports no difficulty at all (a rollout going well) is told so, not diagnosed."""
+    if not reports_trouble(question):
+        return _no_trouble(framework)
     if not signals.on_topic:
         # The cue reader saw no AI rollout; the story may still be one in words it does not know.
         found = toolbox.call("search_framework", query=question[:400])
@@ -348,3 +352,21 @@ def _no_clear_reason(question: str, toolbox: Toolbox, framework: Framework, sign
         ]
     )
     return Draft(text, follow_ups=["Start the self-assessment", "What are the five stall reasons?"])
+
+
+def _no_trouble(framework: Framework) -> Draft:
+    """Nothing in the message says the rollout is stuck: no stall reason, and what to watch as it grows."""
+    names = frames.join_words([r.name for r in framework.stall_reasons])
+    text = "\n\n".join(
+        [
+            "**No stall to diagnose**",
+            "Nothing in what you wrote says the rollout is stuck or struggling, so Keysmith names no stall "
+            "reason.",
+            f"As a rollout grows, these are the {frames.count_word(len(framework.stall_reasons))} reasons "
+            f"the framework sees rollouts stall for, worth watching: {names}.",
+            "If something is in fact holding it back, describe what, in your own words, and Keysmith will "
+            "read it again.",
+        ]
+    )
+    return Draft(text, follow_ups=["What are the five stall reasons?", "Start the self-assessment"])
+

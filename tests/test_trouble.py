@@ -1,0 +1,46 @@
+"""The stall-story gate (`diagnosis.trouble`): a message that reports no difficulty is not read as a stall.
+
+Texts here are written for this test (none comes from an eval set)."""
+
+from __future__ import annotations
+
+import pytest
+
+from keysmith.diagnosis.trouble import reports_trouble, trouble_words
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pilot great, rollout going nowhere",
+        "Three months on and only the two volunteers in Leeds use the forecasting tool.",
+        "Our chatbot pilot was a hit. Nobody can tell us who approves it for the other call centres.",
+        "The claims model worked in the pilot; the full-volume cloud bill tripled and finance went quiet.",
+        "It hasn\u2019t moved since March because IT and legal each say the other signs it off.",
+        "In the pilot two analysts cleaned the input sheets by hand every Monday.",
+        "The vendor ran the pilot for free. List price for all 40 depots is another story.",
+        "Rolling it out to every clinic would need a licence for each of 900 nurses.",
+        "The branch managers override most of its suggestions.",
+    ],
+)
+def test_stall_stories_report_trouble_in_many_ways(text: str) -> None:
+    assert reports_trouble(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Great news for the board: the AI claims triage is live in all 14 regions, adoption is above 80% "
+        "and the run costs came in under the budget we set during the pilot.",
+        "How much of next year's IT budget should go to AI tools for a 300-person firm?",
+        "We're hiring an AI Rollout Lead to take our models from prototype to production across the group.",
+        "Which of two chatbot vendors is better value for a mid-sized insurer, per-seat or usage pricing?",
+        "The management agent sent the content in percent.",  # words ending in -nt are not negations
+    ],
+)
+def test_updates_questions_and_ads_report_none(text: str) -> None:
+    assert not reports_trouble(text), trouble_words(text)
+
+
+def test_the_words_found_are_listed_in_order() -> None:
+    assert trouble_words("It doesn't work and nobody knows why") == ["doesn t", "nobody", "why"]
