@@ -140,6 +140,10 @@ def test_a_slow_capability_check_counts_against_the_first_turns_budget(
     answer = assistant.ask("What is HD Vision?")
     assert time.monotonic() - started < 4  # not the 8 s stall, nor the 10 s request timeout
     assert answer.mode == "offline (fallback: budget)" and answer.answer and answer.citations
+    # The next turn waits for the same check: a slow server is not sent one more check per turn.
+    again = assistant.ask("What is the Zoom Level Problem?")
+    assert again.mode == "offline (fallback: budget)" and again.answer
+    assert len(openai_server.probe_requests()) == 1
 
 
 def test_an_answer_cut_by_max_tokens_is_marked_incomplete(

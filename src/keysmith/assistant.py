@@ -30,6 +30,8 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -186,6 +188,8 @@ class Assistant:
         # Whether the model is offered tools: given, or decided on first use (see `_decide_tool_calls`).
         self.tool_calls = tool_calls
         self.capability_reason = "given by the caller" if tool_calls is not None else ""
+        self._check: Future[bool] | None = None  # the capability check in flight (`_decide_within`)
+        self._check_lock = threading.Lock()
 
     @property
     def capabilities(self) -> dict[str, Any] | None:
@@ -300,28 +304,31 @@ class Assistant:
 
     def _decide_within(self, model: BaseChatModel, deadline: float, budget: float) -> bool:
         """`_decide_tool_calls` bounded by the turn's deadline: a slow server's capability check counts
-        against the first turn's budget (TurnBudgetExceeded past it; the check finishes in the background
-        and a later turn uses its result)."""
+        against the turn's budget (TurnBudgetExceeded past it). The check runs once, in the background: a
+        later turn waits for the same check rather than starting another (a slow server would otherwise be
+        sent one more check per turn); a check that failed or could not decide is started again."""
         from keysmith.agent import TurnBudgetExceeded
 
         if self.tool_calls is not None:
             return self.tool_calls
-        outcome: dict[str, Any] = {}
+        with self._check_lock:
+            if self._check is None or self._check.done():
+                self._check = Future()
+                threading.Thread(
+                    target=self._run_check, args=(model, self._check), name="keysmith-capability-check",
+                    daemon=True,
+                ).start()  # fmt: skip
+            check = self._check
+        try:
+            return check.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            raise TurnBudgetExceeded(budget) from None
 
-        def work() -> None:
-            try:
-                outcome["decided"] = self._decide_tool_calls(model)
-            except BaseException as exc:  # handed to the turn below
-                outcome["error"] = exc
-
-        worker = threading.Thread(target=work, name="keysmith-capability-check", daemon=True)
-        worker.start()
-        worker.join(max(0.0, deadline - time.monotonic()))
-        if worker.is_alive():
-            raise TurnBudgetExceeded(budget)
-        if "error" in outcome:
-            raise outcome["error"]
-        return bool(outcome["decided"])
+    def _run_check(self, model: BaseChatModel, check: Future[bool]) -> None:
+        try:
+            check.set_result(self._decide_tool_calls(model))
+        except BaseException as exc:  # handed to the turn that waits for it
+            check.set_exception(exc)
 
     def ground(self, question: str, route: Route, toolbox: Toolbox) -> Grounding:
         """Run the deterministic steps `question` needs (see the module docstring) through `toolbox`."""

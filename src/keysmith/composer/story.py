@@ -369,4 +369,3 @@ def _no_trouble(framework: Framework) -> Draft:
         ]
     )
     return Draft(text, follow_ups=["What are the five stall reasons?", "Start the self-assessment"])
-

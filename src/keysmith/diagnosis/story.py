@@ -113,7 +113,9 @@ def read_story(text: str, framework: Framework, learned: LearnedReading | None =
     # difficulty (`diagnosis.trouble`): a success update or a budgeting question has stall-like signals too.
     top = learned.top_probability()
     signalled = cue_only.on_topic or top >= policy.story_floor
-    on_topic = ((bool(cue_only.topic_terms) and signalled) or top >= STANDALONE_STORY) and reports_trouble(text)
+    on_topic = ((bool(cue_only.topic_terms) and signalled) or top >= STANDALONE_STORY) and reports_trouble(
+        text
+    )
     if not on_topic:
         return replace(cue_only, learned=True)
     ids = [r.id for r in framework.stall_reasons]

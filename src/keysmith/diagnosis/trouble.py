@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 
 _NEGATION = (
-    r"not|no|never|nobody|no one|none|nothing|nowhere|neither|nor|without|cannot|cant|wont|\w+n t|dont|doesnt|"
-    r"didnt|isnt|arent|wasnt|werent|havent|hasnt|hadnt|couldnt|wouldnt|shouldnt|hardly|barely|anymore|"
+    r"not|no|never|nobody|no one|none|nothing|nowhere|neither|nor|without|cannot|cant|wont|\w+n t|"
+    r"dont|doesnt|didnt|isnt|arent|wasnt|werent|havent|hasnt|hadnt|couldnt|wouldnt|shouldnt|hardly|barely|anymore|"
     r"any more"
 )
 _TROUBLE = (
