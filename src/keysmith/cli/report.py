@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from keysmith.config import Settings
-from keysmith.errors import KeysmithError, NotFoundError, StoreError
+from keysmith.errors import KeysmithError, NotFoundError
 from keysmith.framework import Framework, load_framework
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         framework = load_framework(settings.framework_dir)
         try:
             session = store.find_session(args.session_id)
-        except StoreError:
+        except NotFoundError:
             session = None  # not a session: a workspace, by id or name
         if session is None:
             content, filename = _workspace_report(store, args.session_id, args.format, framework)

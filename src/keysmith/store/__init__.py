@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
 from keysmith.config import Settings
-from keysmith.errors import StoreError
+from keysmith.errors import NotFoundError, StoreError
 from keysmith.store.convert import (
     to_assessment,
     to_document,
@@ -243,7 +243,7 @@ class Store(RespondentStore):
         with self._tx() as db:
             row = db.get(SessionRow, session_id)
             if row is None:
-                raise StoreError(f"session {session_id!r} not found")
+                raise NotFoundError(f"session {session_id!r} not found")
             return to_session(row)
 
     def rename_session(self, workspace_id: str, session_id: str, title: str) -> Session:
