@@ -320,6 +320,23 @@ def test_bad_configuration_is_one_plain_sentence(app_env: Path, monkeypatch: pyt
     ]
 
 
+def test_a_start_that_fails_while_the_chat_box_waits_is_one_plain_sentence(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The chat box is drawn first and loading starts after it: a load that fails must end in the plain
+    # error (not a page that reruns for ever waiting for it), and the next load is tried afresh.
+    port = free_port()
+    monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")
+    monkeypatch.setenv("CHROMA_PORT", str(port))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception, at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("Keysmith could not start: could not open the vector store")
+    assert f"127.0.0.1:{port}" in errors[0]
+    again = AppTest.from_file(APP, default_timeout=120).run()  # a reload tries again, and says it again
+    assert [e.value for e in again.error] == errors
+
+
 def test_a_second_client_with_the_same_name_is_refused(app_env: Path) -> None:
     at = new_client(open_app(), "Northway Freight")
     first = at.session_state["workspace_id"]

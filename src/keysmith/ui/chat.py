@@ -20,6 +20,7 @@ with the answer); the steps box names each step in plain words (the tool ids sta
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent import futures
 from typing import TYPE_CHECKING, Any
 
@@ -69,14 +70,16 @@ def render_page(res: Resources) -> None:
         _take(res, str(pending["text"]), messages, waiting, retry=bool(pending.get("retry")))
 
 
-def render_while_loading(loading: futures.Future[Assistant]) -> None:
-    """A cold start: the welcome and the chat box now, while `loading` builds the assistant; a question
-    typed or picked meanwhile is queued, and the page reruns (answering it) once loading has ended."""
+def render_while_loading(start: Callable[[], futures.Future[Assistant]]) -> None:
+    """A cold start: the welcome and the chat box now, then `start()` begins loading the assistant (after
+    the box is drawn: a loading thread started earlier competes with drawing the page for the interpreter);
+    a question typed or picked meanwhile is queued, and the page reruns (answering it) once loading ends."""
     if not st.query_params.get("session"):
         _welcome()
     typed = st.chat_input(interview.placeholder(None), key="chat-box")
     if typed:
         queue(typed)
+    loading = start()
     with st.spinner("Loading the knowledge index. Type your question now: it is answered once this is done."):
         futures.wait([loading])  # a start-up error is shown by the next run, in plain words
     st.rerun()

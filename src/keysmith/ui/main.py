@@ -2,8 +2,9 @@
 the mode dispatch.
 
 Fast start: the page, the mode switch and (in Diagnose) the chat box are drawn before the assistant has
-loaded — it loads in a background thread (`state.assistant_loading`) — so a first visitor can type at
-once; a question typed meanwhile is kept and answered as soon as loading ends. The mode switch sits at the
+loaded — it loads in a background thread (`state.assistant_loading`), started once the chat box is drawn —
+so a first visitor can type at once; a question typed meanwhile is kept and answered as soon as loading
+ends. The mode switch sits at the
 top of the page rather than in the sidebar, so on a phone (where the sidebar starts closed) it is in reach
 and picking a mode never leaves a sidebar open over the page. The page modules are imported only when
 their mode is shown (the PDF and chart libraries stay out of the chat's start-up). A configuration or
@@ -44,17 +45,17 @@ def main() -> None:
         badge_slot = st.container()
     try:
         settings = Settings.from_env()
-        loading = state.assistant_loading(settings)  # started first: it loads while the page is drawn
         sessions.restore_from_url(state.store(settings))
     except KeysmithError as exc:
         _start_failed(exc)
         return
     mode = mode_switch()
     st.header(mode)
-    if not loading.done() and mode == state.MODES[0]:
+    if not state.loading_ended(settings) and mode == state.MODES[0]:
         from keysmith.ui import chat
 
-        chat.render_while_loading(loading)  # the chat box now; reruns once loading has ended
+        # The chat box now, then loading starts; the page reruns once it has ended.
+        chat.render_while_loading(lambda: state.assistant_loading(settings))
     try:
         with st.spinner("Starting Keysmith: loading the framework and the knowledge index…"):
             res = state.resources(settings)

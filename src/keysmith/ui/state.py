@@ -109,12 +109,24 @@ def _assistant_future(key: str, _settings: Settings) -> Future[Assistant]:
             future.set_exception(exc)
 
     threading.Thread(target=build, name="keysmith-load", daemon=True).start()
+    _STARTED[key] = future
     return future
+
+
+# The futures `_assistant_future` made, by settings key, so a page can ask whether loading has ended
+# without starting it (`loading_ended`); a failed one is dropped with the cache entry (`resources`).
+_STARTED: dict[str, Future[Assistant]] = {}
 
 
 def assistant_loading(settings: Settings) -> Future[Assistant]:
     """The assistant for `settings`, loading in the background (done at once on a warm process)."""
     return _assistant_future(_key(settings), settings)
+
+
+def loading_ended(settings: Settings) -> bool:
+    """True when loading the assistant for `settings` has ended, built or failed (never starts a load)."""
+    future = _STARTED.get(_key(settings))
+    return future is not None and future.done()
 
 
 def store(settings: Settings) -> Store:
@@ -131,6 +143,7 @@ def resources(settings: Settings | None = None) -> Resources:
         assistant = assistant_loading(settings).result()
     except BaseException:
         _assistant_future.clear()  # a failed start is not kept: after the fix (e.g. `keysmith index`), reload
+        _STARTED.pop(key, None)
         raise
     return Resources(
         settings=settings,
