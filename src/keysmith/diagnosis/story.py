@@ -40,8 +40,9 @@ SINGLE_WORD_WEIGHT = 0.6
 ARCHETYPE_THRESHOLD = 0.5
 MAX_STORY_CHARS = 20_000
 # Learned probability at which a text counts as a stall story even with no AI, pilot or rollout word in it
-# (measured on the development sets: 4 of 82 stories have no topic word; 0.9 keeps their recall).
-STANDALONE_STORY = 0.9  # longer text is read up to here: a story, not a document
+# (development sets: 4 of 82 stories have no topic word; 0.9 kept their recall until the 2026-12-03 retrain
+# left one at 0.8996; 0.85 keeps it, and the trouble gate keeps the development controls out as before).
+STANDALONE_STORY = 0.85
 
 _AI_TERMS = (
     "ai", "artificial intelligence", "machine learning", "ml", "model", "algorithm", "automation",
