@@ -331,7 +331,8 @@ def test_a_start_that_fails_while_the_chat_box_waits_is_one_plain_sentence(
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception, at.exception
     errors = [e.value for e in at.error]
-    assert len(errors) == 1 and errors[0].startswith("Keysmith could not start: could not open the vector store")
+    assert len(errors) == 1
+    assert errors[0].startswith("Keysmith could not start: could not open the vector store")
     assert f"127.0.0.1:{port}" in errors[0]
     again = AppTest.from_file(APP, default_timeout=120).run()  # a reload tries again, and says it again
     assert [e.value for e in again.error] == errors

@@ -286,6 +286,22 @@ def test_an_uncited_diagnosis_is_replaced_and_keeps_the_reasons(
     assert answer.reasons and answer.citations
 
 
+def test_an_uncited_reply_to_a_story_that_claims_nothing_is_replaced_too(
+    indexed_settings: Settings, framework: Framework, retriever: Retriever
+) -> None:
+    # Seen with SmolLM2 on llama-cpp-python's server: after its tool rounds it wrote a sentence about its
+    # instructions, naming nothing, and that was shown as the answer to the manager's story.
+    story = (
+        "Our claims AI pilot went well in one region, but the other regions will not use it and the "
+        "adjusters think it is there to replace them."
+    )
+    model = ScriptedChatModel.of("You can use only the features that are provided to support answers.")
+    answer = assistant_with(indexed_settings, framework, retriever, model).ask(story)
+    assert answer.mode == "offline (fallback: uncited)"
+    assert answer.notice is not None and "your story" in answer.notice
+    assert answer.citations and "features that are provided" not in answer.answer
+
+
 def test_an_off_topic_answer_needs_no_citation(
     indexed_settings: Settings, framework: Framework, retriever: Retriever
 ) -> None:

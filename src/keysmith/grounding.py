@@ -129,7 +129,8 @@ def ground(question: str, route: Route, toolbox: Toolbox, framework: Framework) 
 
 def needs_citation(route: Route, toolbox: Toolbox, text: str, names: KnownNames) -> str:
     """Why an answer `text` must cite one of the turn's passages ("" when it need not): the question is
-    about the framework's steps, archetypes or limits; or the answer makes framework claims (it names
+    about the framework's steps, archetypes or limits; or it tells a stall story (whatever the answer
+    says); or the answer makes framework claims (it names
     the framework, a stall reason, archetype, step or variable, or the topic of a passage the turn
     found) that no scoring or assessment tool grounds. Nothing is needed when the turn found no passage
     (an off-topic question is rightly answered without one)."""
@@ -139,15 +140,17 @@ def needs_citation(route: Route, toolbox: Toolbox, text: str, names: KnownNames)
         return "framework"
     if any(call.ok and call.name in ASSESSMENT_TOOLS for call in toolbox.calls):
         return ""
+    story = toolbox.story
+    if route.intent == "diagnose" and story is not None and story.on_topic:
+        # Whatever it says: a small model's reply to a story can name nothing and still be no answer
+        # ("You can use only the features that are provided", seen with SmolLM2 after its tool rounds).
+        return "diagnosis"
     lowered = text.lower()
     topics = [*names.every_name(), *(p.title for p in toolbox.passages.values() if p.title)]
     claims = _FRAMEWORK_WORDS.search(text) or any(
         re.search(rf"\b{re.escape(topic.lower())}\b", lowered) for topic in topics if len(topic) > 3
     )
-    if not claims:
-        return ""
-    story = toolbox.story
-    return "diagnosis" if route.intent == "diagnose" and story is not None and story.on_topic else "framework"
+    return "framework" if claims else ""
 
 
 def why_not_shown(answer: Answer, route: Route, toolbox: Toolbox, names: KnownNames) -> str:
