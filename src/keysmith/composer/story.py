@@ -5,36 +5,42 @@ what to do next.
 in plain words (the framework data's summaries), each cited to its framework page and shown with the
 user's words that point to it; the questions that would confirm them are the assessment questions for
 their signal variables; the next moves are the matching known archetypes and bridge steps, cited.
+
+Which reasons to name, and the user's words behind each, are `keysmith.composer.reasons`; `chosen_reasons`,
+`top_reasons` and `reason_records` are re-exported from here.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from keysmith.composer import frames
-from keysmith.composer.briefing import asks_for_a_briefing, briefing, is_a_request_for_words
+from keysmith.composer.briefing import asks_for_a_briefing, briefing
 from keysmith.composer.frames import Draft
+from keysmith.composer.reasons import chosen_reasons, reason_lines, reason_records, top_reasons
 from keysmith.diagnosis import StallReasonFinding, StorySignals, interview
 from keysmith.diagnosis.trouble import reports_trouble
 from keysmith.framework import Archetype, Framework
 from keysmith.text.numbers import ordinal_word
 from keysmith.tools import Toolbox
 
-# Measured on evals/datasets/scenarios.yaml (34 stories, with the subject-aware cue reading): naming the top
-# reason only gives recall 0.83 at precision 1.0; adding a second one when it has at least 0.4 of the top
-# one's strength gives recall 0.97 at precision 0.85, and asking the second for evidence of its own (see
-# `top_reasons`) gives recall 0.95 at precision 0.90. Strength is score / (score + 1), so 0.4 of it is a
-# generous floor: a second reason the story names in its own words is passed on, one stray single-word cue
-# beside a strong first reason is not. A third reason, even one nearly as strong as the first, added no
-# recall and cost precision.
-MAX_REASONS = 2
+__all__ = [
+    "BRIDGE_FOR_REASON",
+    "MAX_ARCHETYPES",
+    "MAX_QUESTIONS",
+    "chosen_reasons",
+    "diagnose_answer",
+    "diagnosis_extras",
+    "diagnosis_sections",
+    "interview_draft",
+    "question_block",
+    "reason_records",
+    "top_reasons",
+]
+
 MAX_QUESTIONS = 3
 MAX_ARCHETYPES = 2
-# A further stall reason is named only if the story supports it at least this much relative to the top one.
-RELATIVE_STRENGTH = 0.4
 # Which of the framework's four bridge steps answers a stall reason first (Keysmith's reading of the
 # steps' summaries: the hand-off list for seam problems, the system map for scope and cost, the ordered
 # bridge for governance and people).
@@ -45,7 +51,6 @@ BRIDGE_FOR_REASON = {
     "change_management_deficit": "build_the_bridge",
     "economics_shift": "map_the_system",
 }
-_STORY_SAYS = re.compile(r'the story says "([^"]+)"')
 
 
 def _markers(toolbox: Toolbox, query: str, kind: str | None, page_id: str) -> list[int]:
@@ -56,82 +61,6 @@ def _markers(toolbox: Toolbox, query: str, kind: str | None, page_id: str) -> li
     markers: list[int] = result.data["markers"] if result.ok else []
     own = [m for m in markers if toolbox.passages[m].id.startswith(f"{page_id}#")]
     return own or markers
-
-
-def top_reasons(signals: StorySignals, framework: Framework) -> list[StallReasonFinding]:
-    """The stall reasons worth naming: the strongest, plus the next one if the story supports it enough.
-
-    A further reason needs RELATIVE_STRENGTH of the top one's strength AND evidence of its own: a cue of
-    its own, or a weak signal variable the top reason does not share. Zoom level shares data and process
-    with input-output mismatch, so a story about hand-offs alone would otherwise always name both; naming a
-    second reason that adds no evidence of its own tells the reader nothing new.
-    """
-    ranked = [f for f in signals.stall_reasons if f.strength > 0]
-    if not ranked:
-        return []
-    top, floor = ranked[0], ranked[0].strength * RELATIVE_STRENGTH
-    more = [f for f in ranked[1:] if f.strength >= floor and _own_evidence(f, top, signals, framework)]
-    return [top, *more][:MAX_REASONS]
-
-
-def _own_evidence(
-    finding: StallReasonFinding, top: StallReasonFinding, signals: StorySignals, framework: Framework
-) -> bool:
-    """Whether the story points at `finding` by more than the signal variables it shares with `top`."""
-    if any(_STORY_SAYS.search(e) for e in finding.evidence):
-        return True
-    shared = set(framework.stall_reason(top.id).signal_variables)
-    own = set(framework.stall_reason(finding.id).signal_variables) - shared
-    return any(v.id in own for v in signals.variables)
-
-
-def _quotes(finding: StallReasonFinding, signals: StorySignals, framework: Framework) -> list[str]:
-    """The user's own words behind a finding: the clauses that signal it when the readers found them, else
-    the cue reader's direct descriptions, then weak signal variables."""
-    if finding.clauses:
-        return [_trimmed(c) for c in finding.clauses]
-    signal_variables = framework.stall_reason(finding.id).signal_variables
-    quotes = [m.group(1) for e in finding.evidence for m in _STORY_SAYS.finditer(e)]
-    quotes += [q for v in signals.variables if v.id in signal_variables for q in v.quotes]
-    return quotes
-
-
-_QUOTE_SAFE = str.maketrans({'"': "'", "[": "(", "]": ")"})
-MAX_CLAUSE_WORDS = 45  # the segmenter's own cap: a clause is quoted whole
-
-
-def _trimmed(clause: str) -> str:
-    """A clause of at most MAX_CLAUSE_WORDS words (cut with an ellipsis): enough to carry the meaning."""
-    words = clause.split()
-    return clause if len(words) <= MAX_CLAUSE_WORDS else " ".join(words[:MAX_CLAUSE_WORDS]) + " …"
-
-
-def _evidence(clauses: Sequence[str]) -> list[str]:
-    """The clauses worth quoting as evidence: not the user's request for words ("what do I tell them")."""
-    return [c for c in clauses if not is_a_request_for_words(c)]
-
-
-def _reason_lines(
-    reasons: list[StallReasonFinding], signals: StorySignals, toolbox: Toolbox, story: str
-) -> list[str]:
-    framework = toolbox.framework
-    lines = []
-    used: set[str] = set()
-    for position, finding in enumerate(reasons, start=1):
-        explained = toolbox.call("explain_stall_reason", stall_reason_id=finding.id)
-        reason = framework.stall_reason(finding.id)
-        markers = explained.data["markers"] if explained.ok else []
-        line = f"{position}. **{reason.name}.** {reason.summary}{frames.cite(markers[:1])}"
-        if finding.clauses:  # the user's whole clause (the readers' evidence), not a cue's few words
-            # Brackets become parentheses: a user's "[2]" must not pass for a citation marker.
-            plain = [_trimmed(c).translate(_QUOTE_SAFE) for c in _evidence(finding.clauses)]
-            quoted = ", ".join(f'"{c.strip(" .,;:")}"' for c in plain[:2])
-        else:
-            quoted = frames.quote_phrases(_quotes(finding, signals, framework), story=story, used=used)
-        if quoted:
-            line += f"\n   In your words: {quoted}."
-        lines.append(line)
-    return lines
 
 
 def _questions(reasons: list[StallReasonFinding], framework: Framework) -> list[str]:
@@ -188,30 +117,6 @@ def _pilot_line(toolbox: Toolbox) -> str:
     )
 
 
-def chosen_reasons(signals: StorySignals, framework: Framework) -> list[StallReasonFinding]:
-    """The reasons to name: the learned-and-cue decision when the learned reader took part, else the cue
-    reader's `top_reasons`."""
-    if not signals.learned:
-        return top_reasons(signals, framework)
-    by_id = {f.id: f for f in signals.stall_reasons}
-    return [by_id[rid] for rid in signals.named if rid in by_id]
-
-
-def reason_records(
-    reasons: list[StallReasonFinding], signals: StorySignals, framework: Framework
-) -> list[dict[str, Any]]:
-    """The `reasons` of `keysmith ask --json`: id, strength and the user's own clauses as evidence."""
-    records = []
-    for finding in reasons:
-        # The readers' clauses when they found some (less the user's request for words, which is no
-        # evidence), else the cue reader's descriptions.
-        evidence = _evidence(finding.clauses) if finding.clauses else _quotes(finding, signals, framework)
-        records.append(
-            {"id": finding.id, "strength": round(finding.strength, 3) + 0.0, "evidence": evidence[:3]}
-        )
-    return records
-
-
 def diagnosis_sections(
     reasons: list[StallReasonFinding],
     signals: StorySignals,
@@ -235,7 +140,7 @@ def diagnosis_sections(
     sections = [
         "**What is likely happening**",
         intro,
-        "\n".join(_reason_lines(reasons, signals, toolbox, story)),
+        "\n".join(reason_lines(reasons, signals, toolbox, story)),
     ]
     if confirm:
         sections += ["**Questions that would confirm it**", "\n".join(_questions(reasons, framework))]
@@ -311,7 +216,7 @@ def interview_draft(
     framework = toolbox.framework
     total = frames.count_word(len(framework.stall_reasons))
     if reasons:
-        lines = "\n".join(_reason_lines(reasons, signals, toolbox, story))
+        lines = "\n".join(reason_lines(reasons, signals, toolbox, story))
         lead = (
             f"{_pilot_line(toolbox)} From what you describe, the likeliest of the {total} stall reasons the "
             f"framework names, so far:\n\n{lines}"
