@@ -244,6 +244,20 @@ def test_keysmith_eval_assessment_json_writes_the_summary(tmp_path: Path) -> Non
     assert len(cases) == printed["suites"]["assessment"]["cases"] >= 30
 
 
+def test_an_offline_run_keeps_no_answers_to_reuse(app_data_dir: Path, tmp_path: Path) -> None:
+    # Kept answers let a slow model run resume; offline, a run started again after a code change would
+    # otherwise grade the old code's answers (seen: a baseline regenerated from the previous run's answers).
+    env = {"KEYSMITH_DATA_DIR": str(app_data_dir), "KEYSMITH_MODEL": "offline"}
+    out = tmp_path / "out"
+    done = run_cli("eval", "abstention", "--json", "--out", str(out), cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["suites"]["abstention"]["cases"] > 0
+    assert not (out / "answers").exists()
+    refused = run_cli("eval", "abstention", "--kept-only", "--out", str(out), cwd=tmp_path, env=env)
+    assert refused.returncode == 2
+    assert "--kept-only grades a model's kept answers" in refused.stderr
+
+
 def test_an_unknown_suite_is_refused_with_its_name() -> None:
     settings = Settings(knowledge_dir=ROOT / "knowledge", data_dir=ROOT / "data", model="offline")
     with pytest.raises(ValueError, match="'speed'"):

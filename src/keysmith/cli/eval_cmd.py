@@ -99,10 +99,16 @@ def run(args: argparse.Namespace) -> int:
     target = args.out or runner.new_run_dir()
     if args.kept_only and args.out is None:
         raise KeysmithError("--kept-only needs --out DIR: the run whose kept answers to grade")
+    # Answers are kept (and reused by a run started again) only for a model, whose answers are slow and
+    # cost money; offline ones take seconds, and reusing them after a code change would grade old code.
+    with_model = args.model is not None and args.model.strip() != runner.OFFLINE
+    if args.kept_only and not with_model:
+        raise KeysmithError("--kept-only grades a model's kept answers: give the --model SPEC they came from")
     try:
         evaluation = runner.run_evals(
             settings, suites, model_spec=args.model, progress=progress, judge_spec=args.judge,
-            limit=args.limit, answers_dir=target / "answers", kept_only=args.kept_only,
+            limit=args.limit, answers_dir=target / "answers" if with_model else None,
+            kept_only=args.kept_only,
         )  # fmt: skip
     except ValueError as exc:  # an unknown suite or an offline judge: the user's input, not a bug
         raise KeysmithError(str(exc)) from None
