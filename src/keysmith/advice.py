@@ -19,8 +19,10 @@ numbered passages), asks the model once (no tools), then checks the answer in th
    names only the reasons the evidence supports;
 5. markers renumbered 1..k in order of first use (`sources` in that order), then `clean_markdown`.
 
-Every removal is counted in `notice`. A provider failure, or a draft left with no claim, returns the offline
-draft with a notice saying why. No streamlit and no provider package here: the caller passes the model.
+Steps 2 to 4 are `keysmith.guards.labels` (`LABELS`, `check_sentences` and `drop_unsupported` are
+re-exported from here). Every removal is counted in `notice`. A provider failure, or a draft left with no
+claim, returns the offline draft with a notice saying why. No streamlit and no provider package here: the
+caller passes the model.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from keysmith.errors import KeysmithError, ProviderError
-from keysmith.guards import check_citations, guard_numbers
+from keysmith.guards import check_citations
 from keysmith.guards.finish import renumber
+from keysmith.guards.labels import LABELS, check_sentences, drop_unsupported
 from keysmith.guards.sanitize import clean_markdown
 from keysmith.prompts import render
 from keysmith.retrieval import Passage, Retriever
@@ -42,24 +45,20 @@ from keysmith.retrieval import Passage, Retriever
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
+__all__ = [
+    "CONFIG_KINDS",
+    "LABELS",
+    "AdviceDraft",
+    "build_prompt",
+    "check_draft",
+    "check_sentences",
+    "draft_advice_with_model",
+    "drop_unsupported",
+    "gather_passages",
+]
+
 _T = TypeVar("_T")
-LABELS = ("[framework]", "[client document]", "[score]", "[coach judgment]")
 CONFIG_KINDS = frozenset({"auth", "not_found", "bad_request"})
-_CLIENT = "client document"
-_MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\](?![(:])")
-_PREFIX = re.compile(r"^\s*(?:(?:[-*+]|\d{1,3}[.)]|>)\s+)*")
-# One sentence: up to a . ! ? that ends it (followed by space and a capital, digit, quote or emphasis, or by
-# the end of the line; "e.g." and "i.e." do not end one), plus any labels and markers written after it.
-_TAG = r"\s*\[(?:framework|client document|score|coach judgment|\d{1,3}(?:\s*,\s*\d{1,3})*)\]"
-_SENTENCE = re.compile(
-    rf"\S.*?(?:(?<!\be\.g)(?<!\bi\.e)[.!?]+[\"'”’)*_]*(?=(?:{_TAG})*(?:\s+[A-Z0-9\"'“‘(*_]|\s*$))|$)"
-    rf"(?:{_TAG})*"
-)
-# Labels and markers alone: what is left of a line when a guard removed the sentence they followed.
-_RESIDUE = re.compile(
-    rf"^(?:{_TAG}[.,;:]?)*\s*$",
-    re.IGNORECASE,
-)
 _BLOCK_TAG = re.compile(r"</?\s*(?:assessment|coach_notes|passages?)\b[^>]*>", re.IGNORECASE)
 
 
@@ -109,84 +108,8 @@ def build_prompt(
     )
 
 
-def _is_structure(body: str) -> bool:
-    """Short headings, greetings/sign-offs and bare names are not claims (see the module docstring); a
-    heading longer than eight words is read as a claim, so a sentence cannot hide in one."""
-    text = body.strip()
-    words = len(text.split())
-    if not text or set(text) <= set("-*_= ") or (text.startswith("#") and words <= 9):
-        return True
-    if text.endswith((",", ":")) and words <= 6 and not re.search(r"\d", text):
-        return True
-    return words <= 3 and not re.search(r"[.!?]$|\d", text)
-
-
-def _sentence_ok(sentence: str, kinds: Mapping[int, bool]) -> bool:
-    """Labelled, and a [framework]/[client document] claim cites a passage of its own kind."""
-    lowered = sentence.lower()
-    if not any(label in lowered for label in LABELS):
-        return False
-    cited = [int(n) for group in _MARKER.findall(sentence) for n in re.split(r"\s*,\s*", group)]
-    if "[framework]" in lowered and not any(not kinds.get(n, True) for n in cited):
-        return "[score]" in lowered or "[coach judgment]" in lowered
-    if "[client document]" in lowered and not any(kinds.get(n, False) for n in cited):
-        return "[score]" in lowered or "[coach judgment]" in lowered
-    return True
-
-
-def check_sentences(
-    text: str, passages: Sequence[Passage], allowed_sources: Sequence[str]
-) -> tuple[str, list[str], list[str]]:
-    """Remove each sentence that states an unsourced number (`guard_numbers`, run per sentence so a label
-    written after the full stop stays with its own sentence), then each claim sentence without a label or
-    whose source label has no matching citation. Returns the text, the number drops, the label drops."""
-    kinds = {n: p.source.startswith(_CLIENT) for n, p in enumerate(passages, start=1)}
-    lines: list[str] = []
-    numbers: list[str] = []
-    labels: list[str] = []
-    for line in text.split("\n"):
-        prefix = _PREFIX.match(line)
-        start = prefix.end() if prefix else 0
-        body = line[start:]
-        if body.strip() and _RESIDUE.match(body):
-            continue
-        structure = _is_structure(body)
-        units = [body] if structure else [m.group(0).strip() for m in _SENTENCE.finditer(body)]
-        kept: list[str] = []
-        for unit in units:
-            if guard_numbers(unit, allowed_sources).changed:
-                numbers.append(unit.strip())
-            elif structure or _sentence_ok(unit, kinds):
-                kept.append(unit)
-            else:
-                labels.append(unit)
-        if kept or not body.strip():
-            lines.append(line[:start] + " ".join(kept))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n"), numbers, labels
-
-
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def drop_unsupported(text: str, names: Sequence[str]) -> tuple[str, list[str]]:
-    """Remove each sentence (or short heading) that names one of `names` (case-insensitive); returns the
-    text and the removed sentences. A line left empty by the removals goes too."""
-    wanted = [n.lower() for n in names if n.strip()]
-    if not wanted:
-        return text, []
-    lines: list[str] = []
-    dropped: list[str] = []
-    for line in text.split("\n"):
-        prefix = _PREFIX.match(line)
-        start = prefix.end() if prefix else 0
-        body = line[start:]
-        units = [body] if _is_structure(body) else [m.group(0).strip() for m in _SENTENCE.finditer(body)]
-        kept = [u for u in units if not any(n in u.lower() for n in wanted)]
-        dropped += [u.strip() for u in units if u not in kept]
-        if kept or not body.strip():
-            lines.append(line[:start] + " ".join(kept))
-    return "\n".join(lines), dropped
 
 
 def _check_notice(numbers: int, markers: int, labels: int, unsupported: int = 0) -> str | None:

@@ -5,77 +5,38 @@ gains as whole numbers (a score of 65.79 shows as 66, a change of 21.43 as +21; 
 dict, `--json` and stored data), a weight of 0.15 as 15%. The formula version is not shown (it is in the
 JSON). Names come from the framework when one is given, else the
 ids are shown. Unknown or missing parts of the dict are skipped with a plain line, never guessed.
+
+How one value is shown is `report.values` (`num`, `whole`, `pct`, `answer_text`, `Names`); the Sources
+section and its numbering are `report.sources`. Both are re-exported from here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from keysmith.diagnosis.readout import archetype_why, join_names, report_answers, stall_readout
-from keysmith.errors import FrameworkError
 from keysmith.framework import Framework
 from keysmith.report.doc import Bullets, ChartSpot, Paragraph, ReportDoc, Section, Table, plain
+from keysmith.report.sources import source_numbers, sources_section
+from keysmith.report.values import Names, answer_text, num, pct, whole
+
+__all__ = [
+    "PROFILE_ORDER",
+    "Names",
+    "answer_text",
+    "assessment_doc",
+    "evidence_lines",
+    "num",
+    "pct",
+    "profile_ids",
+    "source_numbers",
+    "sources_section",
+    "whole",
+]
 
 PROFILE_ORDER = ("pilot", "production")
-
-
-def num(value: object) -> str:
-    """A number exactly as the report dict holds it (scoring rounded it already); `65.0` shows as `65`."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return "n/a"
-    text = str(value)
-    return text[:-2] if text.endswith(".0") else text
-
-
-def whole(value: object, *, signed: bool = False) -> str:
-    """A score, points or gain as a reader sees it: the nearest whole number, halves rounded away from zero
-    (46.88 -> `47`, 21.5 -> `22`); `signed` adds `+` to a positive one; "n/a" for a non-number."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        return "n/a"
-    rounded = int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP)) + 0
-    return f"{rounded:+d}" if signed and rounded else str(rounded)
-
-
-def pct(value: object) -> str:
-    """A weight or coverage share (0..1) as a percentage."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return "n/a"
-    return f"{value * 100:.1f}".rstrip("0").rstrip(".") + "%"
-
-
-def answer_text(value: object) -> str:
-    """An answer as the person gave it: `4 / 5`, or `don't know`."""
-    return f"{value} / 5" if isinstance(value, int) and not isinstance(value, bool) else "don't know"
-
-
-class Names:
-    """Display names for ids, from the framework when there is one."""
-
-    def __init__(self, framework: Framework | None) -> None:
-        self._framework = framework
-
-    def _lookup(self, kind: str, item_id: str) -> str:
-        if self._framework is None:
-            return item_id.replace("_", " ").capitalize()
-        try:
-            return str(getattr(self._framework, kind)(item_id).name)
-        except FrameworkError:
-            return item_id
-
-    def variable(self, item_id: str) -> str:
-        return self._lookup("variable", item_id)
-
-    def profile(self, item_id: str) -> str:
-        return self._lookup("profile", item_id)
-
-    def stall_reason(self, item_id: str) -> str:
-        return self._lookup("stall_reason", item_id)
-
-    def archetype(self, item_id: str) -> str:
-        return self._lookup("archetype", item_id)
 
 
 def profile_ids(report: Mapping[str, Any]) -> list[str]:
@@ -275,34 +236,6 @@ def _archetypes(report: Mapping[str, Any], names: Names, framework: Framework | 
         f"{a.get('name') or names.archetype(str(a.get('id', '')))}: {why(a)}".rstrip(": ") for a in archetypes
     )
     return Section("Solution archetypes", (Bullets(items),))
-
-
-def _source_line(source: Mapping[str, Any] | str) -> tuple[str, str]:
-    """(dedup key, display text) of a citation dict `{id, source, heading}` or a plain source string."""
-    if isinstance(source, str):
-        return source, plain(source)
-    sid = str(source.get("id", ""))
-    return sid, f"{plain(source.get('heading', ''))} — {plain(source.get('source', ''))} ({sid})"
-
-
-def source_numbers(sources: Sequence[Mapping[str, Any] | str]) -> dict[str, int]:
-    """Each cited id's number in the Sources section (`sources_section` numbers them the same way)."""
-    numbers: dict[str, int] = {}
-    for source in sources:
-        numbers.setdefault(_source_line(source)[0], len(numbers) + 1)
-    return numbers
-
-
-def sources_section(sources: Sequence[Mapping[str, Any] | str]) -> Section:
-    """Cited passages: `[n] heading — source (id)`; de-duplicated by id, first seen first."""
-    seen: dict[str, str] = {}
-    for source in sources:
-        key, text = _source_line(source)
-        seen.setdefault(key, text)
-    if not seen:
-        return Section("Sources", (Paragraph("No framework passage was cited in this session."),))
-    items = tuple(f"[{n}] {text}" for n, text in enumerate(seen.values(), start=1))
-    return Section("Sources", (Bullets(items),))
 
 
 def _appendix(
