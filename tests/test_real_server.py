@@ -10,11 +10,11 @@ stall-reason name the framework and the turn's results do not hold, and end with
 Bounded for CI: KEYSMITH_TURN_BUDGET=60 s and KEYSMITH_MAX_TOKENS=200; three questions in all. Without the
 extra the tests skip, unless KEYSMITH_REQUIRE_REAL_SERVER=1 (set by .ci/run) makes that a failure.
 
-Known defect, seen here under heavy load (prompt evaluation at 10-25 tokens/s): when a turn's budget runs out
-while the server is still reading a long prompt, the answer is given in time, but `keysmith ask` does not exit
-until the server answers the abandoned request (langgraph's worker thread is blocked in a streamed read that
-the server's keep-alive pings keep open, and Python joins that thread at exit). The CLI test therefore
-bounds the process by the budget plus `EXIT_LAG_SECONDS`; the Assistant test checks each turn's own time.
+When a turn's budget runs out while the server is still reading a long prompt (seen under load: prompt
+evaluation at 10-25 tokens/s), the request is abandoned in a worker thread that Python would join at exit,
+until the server answered it (minutes). `keysmith ask` no longer waits for it (`keysmith.cli.console` exits
+once the answer is printed), so the CLI test bounds the whole process: loading Keysmith, the budget, the
+offline fallback and `EXIT_LAG_SECONDS` to exit; the Assistant test checks each turn's own time.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ MAX_TOKENS = 200
 # definitions, grounding results) was 3,784 tokens; at 512 the server answered HTTP 200 with an empty stream.
 N_CTX = 8192
 STARTUP_SECONDS = 120.0
-EXIT_LAG_SECONDS = 420.0  # see the module docstring: up to one abandoned prompt evaluated by a loaded server
+EXIT_LAG_SECONDS = 20.0  # see the module docstring: exit does not wait for an abandoned request
 # What a turn may take beyond its budget: the offline composer's answer after the model was stopped.
 FALLBACK_SLACK = 10.0
 FRAMEWORK_QUESTION = "What is step 1 of the 7-step process called?"
@@ -143,8 +143,8 @@ def test_keysmith_ask_json_against_the_real_server(
     }
     for question in (ARCHETYPES_QUESTION,):
         # The process's wall time is bounded by `timeout`: the budget, loading Keysmith, the exit lag.
-        limit = BUDGET + STARTUP_SECONDS + EXIT_LAG_SECONDS
-        result = run_cli("ask", question, "--json", cwd=tmp_path, env=env, timeout=limit)
+        limit = STARTUP_SECONDS + BUDGET + FALLBACK_SLACK + EXIT_LAG_SECONDS
+        result = run_cli("ask", question, "--json", cwd=tmp_path, env=env, timeout=limit)  # else it raises
         assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-3000:]
         data = json.loads(result.stdout)
         assert data["mode"] == _spec(server_url) or data["mode"].startswith("offline (fallback: "), data
