@@ -2,12 +2,12 @@
 
 Runs every suite offline on a fresh index in a temporary data dir (about a minute on 2 cores) and fails when
 a guarded metric is worse than the baseline by more than TOLERANCE, listing the development cases that
-failed. The blind story sets (`blind_d`, `blind_e`, `blind_f`) are guarded like the development ones, with the same
-tolerance, but a failure shows only their per-reason counts, never their cases: whoever changes the story
-reader must not read a blind set's failed stories (docs/evaluation.md). A suite the baseline does not hold
-yet is reported as new, not failed. When a change improves a metric, or a deliberate trade-off lowers one,
-regenerate the baseline with `keysmith eval --model offline --out evals/results/baseline` and commit it with
-the reason.
+failed. The blind story sets (`blind_d`, `blind_e`, `blind_f`) are guarded like the development ones, with
+the same tolerance, but a failure shows only their per-reason counts, never their cases: whoever changes the
+story reader must not read a blind set's failed stories (docs/evaluation.md). A suite the baseline does not
+hold yet is reported as new, not failed. When a change improves a metric, or a deliberate trade-off lowers
+one, regenerate the baseline with `keysmith eval --model offline --out evals/results/baseline` and commit it
+with the reason.
 """
 
 from __future__ import annotations
