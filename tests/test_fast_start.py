@@ -66,3 +66,27 @@ def test_importing_the_cli_and_the_assistant_leaves_chromadb_to_the_connecting_t
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"
+
+
+_FIRST_DRAW = """
+import sys
+import keysmith.ui.main, keysmith.ui.respond_page, keysmith.ui.chat
+heavy = ("chromadb", "keysmith.report", "fpdf", "matplotlib", "langchain_core", "onnxruntime", "openai")
+print(sorted({m.split(".")[0] if not m.startswith("keysmith") else "keysmith.report" for m in sys.modules
+              if m.startswith(heavy)}))
+"""
+
+
+def test_the_first_page_draws_without_the_report_index_or_model_libraries(tmp_path: Path) -> None:
+    # What app.py imports before the chat box is drawn: the PDF and chart libraries (about a second, seen
+    # through the respondent page's import), the index and the model libraries load later or never.
+    done = subprocess.run(
+        [sys.executable, "-c", _FIRST_DRAW],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"

@@ -17,7 +17,6 @@ import streamlit as st
 
 from keysmith.config import Settings
 from keysmith.errors import InvalidLinkError, KeysmithError
-from keysmith.report.doc import escape_md
 
 if TYPE_CHECKING:
     from keysmith.framework import Framework
@@ -77,6 +76,10 @@ def render() -> None:
 
 
 def _form(store: Store, framework: Framework, token: str, respondent: Respondent) -> None:
+    # Imported here: `keysmith.report` loads the PDF and chart libraries (about a second), and app.py
+    # imports this module on every start to check for a respondent link.
+    from keysmith.report.doc import escape_md
+
     who = escape_md(respondent.role) + (f" ({escape_md(respondent.name)})" if respondent.name else "")
     st.markdown(f"You are answering as **{who}**. Your answers are seen by the coach who sent this link.")
     st.caption(
