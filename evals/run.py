@@ -209,6 +209,21 @@ def _answer_suites(
     return results
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What one `run_evals` call asks for, as its helpers need it."""
+
+    settings: Settings
+    framework: Framework
+    spec: str
+    suites: Sequence[str]
+    datasets: Path
+    say: Progress
+    limit: int | None
+    answers_dir: Path | None
+    kept_only: bool
+
+
 def run_evals(
     settings: Settings,
     suites: Sequence[str] = SUITES,
@@ -230,46 +245,77 @@ def run_evals(
     from keysmith.models import resolve_model_spec
 
     say = progress or (lambda _line: None)
-    unknown = sorted(set(suites) - set(SUITES))
-    if unknown:
-        raise ValueError(f"unknown suite {unknown[0]!r}; choose from {', '.join(SUITES)}")
-    if judge_spec == OFFLINE:
-        raise ValueError("--judge needs a language model; 'offline' cannot judge")
+    _check_request(suites, judge_spec)
     started = time.perf_counter()
     framework = load_framework(settings.framework_dir)
     spec = model_spec or resolve_model_spec(settings).spec
+    plan = _Plan(settings, framework, spec, suites, datasets, say, limit, answers_dir, kept_only)
     results: dict[str, s.SuiteResult] = {}
     if "assessment" in suites:
         results["assessment"] = s.assessment_suite(datasets, _parse_answer())
     turns: dict[str, Turn] = {}
     if set(suites) - {"assessment"}:  # everything else needs the index, up to date with knowledge/
-        say(f"index: {index_knowledge(settings).line()}")
-        retriever = open_retriever(settings)
-    if "retrieval" in suites:
-        results["retrieval"] = s.retrieval_suite(datasets, retriever)
-    if _ANSWER_SUITES & set(suites):
-        say(f"asking {spec}: the questions of {', '.join(sorted(set(suites) & _ANSWER_SUITES))}")
-        chosen = questions(datasets, _ASKED, suites, limit)
-        log = AnswerLog(answers_dir, spec) if answers_dir is not None else None
-        turns = collect_turns(
-            datasets, chosen, lambda: make_ask(settings, framework, retriever, spec), framework, retriever,
-            log, say, kept_only,
-        )  # fmt: skip
-        results.update(_answer_suites(suites, datasets, turns, framework, retriever))
-    if "interview" in suites:
-        say("interview: every story set, with a simulated respondent")
-        results["interview"] = _interview(settings, framework, retriever, spec, datasets)
-    if "client_docs" in suites:  # a coach's questions about client documents (evals/client_docs.py)
+        indexed, turns = _indexed_suites(plan, judge_spec)
+        results.update(indexed)
+    return _finish(plan, results, turns, started)
+
+
+def _check_request(suites: Sequence[str], judge_spec: str | None) -> None:
+    """Raise ValueError for a suite that does not exist, or for an offline judge, before any work."""
+    unknown = sorted(set(suites) - set(SUITES))
+    if unknown:
+        raise ValueError(f"unknown suite {unknown[0]!r}; choose from {', '.join(SUITES)}")
+    if judge_spec == OFFLINE:
+        raise ValueError("--judge needs a language model; 'offline' cannot judge")
+
+
+def _indexed_suites(plan: _Plan, judge_spec: str | None) -> tuple[dict[str, s.SuiteResult], dict[str, Turn]]:
+    """Every suite but `assessment`, after indexing the knowledge: their results in run order (retrieval,
+    the answer suites, interview, client_docs, judge) and the answers asked."""
+    plan.say(f"index: {index_knowledge(plan.settings).line()}")
+    retriever = open_retriever(plan.settings)
+    results: dict[str, s.SuiteResult] = {}
+    if "retrieval" in plan.suites:
+        results["retrieval"] = s.retrieval_suite(plan.datasets, retriever)
+    turns: dict[str, Turn] = {}
+    if _ANSWER_SUITES & set(plan.suites):
+        turns = _ask(plan, retriever)
+        results.update(_answer_suites(plan.suites, plan.datasets, turns, plan.framework, retriever))
+    if "interview" in plan.suites:
+        plan.say("interview: every story set, with a simulated respondent")
+        results["interview"] = _interview(plan.settings, plan.framework, retriever, plan.spec, plan.datasets)
+    if "client_docs" in plan.suites:  # a coach's questions about client documents (evals/client_docs.py)
         from evals.client_docs import client_docs_suite
 
-        results["client_docs"] = client_docs_suite(settings, framework, retriever, spec, datasets)
+        results["client_docs"] = client_docs_suite(
+            plan.settings, plan.framework, retriever, plan.spec, plan.datasets
+        )
     if judge_spec and turns:
-        results["judge"] = _judge(settings, judge_spec, list(turns.values()), retriever)
-    summary = _summary(results, turns, spec, started)
-    summary["limit"] = limit
+        results["judge"] = _judge(plan.settings, judge_spec, list(turns.values()), retriever)
+    return results, turns
+
+
+def _ask(plan: _Plan, retriever: Retriever) -> dict[str, Turn]:
+    """Ask Keysmith the answer suites' questions (a sample of `limit` each), kept in `answers_dir`."""
+    suites, spec = plan.suites, plan.spec
+    plan.say(f"asking {spec}: the questions of {', '.join(sorted(set(suites) & _ANSWER_SUITES))}")
+    chosen = questions(plan.datasets, _ASKED, suites, plan.limit)
+    log = AnswerLog(plan.answers_dir, spec) if plan.answers_dir is not None else None
+    return collect_turns(
+        plan.datasets, chosen, lambda: make_ask(plan.settings, plan.framework, retriever, spec),
+        plan.framework, retriever, log, plan.say, plan.kept_only,
+    )  # fmt: skip
+
+
+def _finish(
+    plan: _Plan, results: dict[str, s.SuiteResult], turns: dict[str, Turn], started: float
+) -> EvalRun:
+    """The run's summary (with the sample limit, and robustness when answers were asked) and its cases."""
+    summary = _summary(results, turns, plan.spec, started)
+    summary["limit"] = plan.limit
     if turns:
-        names = KnownNames.from_framework(framework)
-        summary["robustness"] = rb.robustness(list(turns.values()), names, settings.turn_budget)
+        names = KnownNames.from_framework(plan.framework)
+        summary["robustness"] = rb.robustness(list(turns.values()), names, plan.settings.turn_budget)
     return EvalRun(summary, {name: result.cases for name, result in results.items()})
 
 

@@ -121,25 +121,48 @@ def load_chat_model(
     parsed = parse_spec(spec)
     if parsed.provider == OFFLINE:
         return None
-    from pydantic import SecretStr
+    common = _client_options(settings, sleep)
+    if parsed.provider == "azure":
+        return _azure_chat_model(parsed, spec, settings, common)
+    return _openai_chat_model(parsed, spec, settings, common)
 
-    from keysmith.models.chat import KeysmithAzureChatOpenAI, KeysmithChatOpenAI
 
-    common: dict[str, Any] = {
+def _client_options(settings: Settings, sleep: Callable[[float], None]) -> dict[str, Any]:
+    """The options every chat client gets: streaming, the token cap, the timeout and the one retry layer."""
+    return {
         "streaming": True,
         "max_tokens": settings.max_tokens,
         "timeout": settings.request_timeout,
         "max_retries": 0,  # the SDK would retry insufficient_quota; our transport is the one retry layer
         "http_client": make_http_client(settings.request_timeout, settings.max_retries, sleep),
     }
-    if parsed.provider == "azure":
-        return KeysmithAzureChatOpenAI(
-            azure_deployment=parsed.model,
-            azure_endpoint=_require(settings.azure_endpoint, "AZURE_OPENAI_ENDPOINT", spec),
-            api_key=SecretStr(_require(settings.azure_api_key, "AZURE_OPENAI_API_KEY", spec)),
-            api_version=_require(settings.azure_api_version, "OPENAI_API_VERSION", spec),
-            **common,
-        )
+
+
+def _azure_chat_model(
+    parsed: ModelSpec, spec: str, settings: Settings, common: dict[str, Any]
+) -> BaseChatModel:
+    """Azure OpenAI: the deployment `parsed.model`; endpoint, key and API version must be set."""
+    from pydantic import SecretStr
+
+    from keysmith.models.chat import KeysmithAzureChatOpenAI
+
+    return KeysmithAzureChatOpenAI(
+        azure_deployment=parsed.model,
+        azure_endpoint=_require(settings.azure_endpoint, "AZURE_OPENAI_ENDPOINT", spec),
+        api_key=SecretStr(_require(settings.azure_api_key, "AZURE_OPENAI_API_KEY", spec)),
+        api_version=_require(settings.azure_api_version, "OPENAI_API_VERSION", spec),
+        **common,
+    )
+
+
+def _openai_chat_model(
+    parsed: ModelSpec, spec: str, settings: Settings, common: dict[str, Any]
+) -> BaseChatModel:
+    """OpenAI (its key required; OPENAI_BASE_URL if set), or an OpenAI-compatible server, sent no key."""
+    from pydantic import SecretStr
+
+    from keysmith.models.chat import KeysmithChatOpenAI
+
     if parsed.provider == "openai":
         key = _require(settings.openai_api_key, "OPENAI_API_KEY", spec)
         base_url = settings.openai_base_url or None

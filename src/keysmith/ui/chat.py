@@ -243,36 +243,14 @@ def _start_assessment(res: Resources, messages: list[Message]) -> None:
 def _save(
     res: Resources, ws_id: str, session_id: str, answer: Answer | None, partial: str, story: str = ""
 ) -> None:
+    """Store the turn's reply: the answer with its citations (whole passages), steps, notice, follow-ups and
+    diagnosis; or, when the stream broke (`answer` None), the `partial` text marked incomplete."""
     if answer is None:
-        reason = st.session_state.pop(_STREAM_ERROR, None)  # e.g. the vector store went away
-        res.store.add_message(
-            ws_id,
-            session_id,
-            "assistant",
-            partial,
-            mode=res.assistant.mode,
-            incomplete=True,
-            notice=str(reason or ""),
-        )
+        _save_partial(res, ws_id, session_id, partial)
         return
     data = answer.to_dict()
-    names = _names(res)
-    calls = [
-        {
-            "name": c.get("name", "?"),
-            "ok": bool(c.get("ok", True)),
-            "label": render.step_name(str(c.get("name", "?")), c.get("args"), names),
-        }
-        for c in data["tool_calls"]
-    ]
-    diagnosis = None
-    if answer.reasons or answer.question or answer.interview:  # kept so a reply can resume the interview
-        diagnosis = {
-            "reasons": data["reasons"],
-            "question": answer.question,
-            "interview": answer.interview,
-            "story": story,
-        }
+    calls = _step_records(res, data["tool_calls"])
+    diagnosis = _diagnosis_record(answer, data["reasons"], story)
     res.store.add_message(
         ws_id,
         session_id,
@@ -286,6 +264,40 @@ def _save(
         follow_ups=list(answer.follow_ups),
         diagnosis=diagnosis,
     )
+
+
+def _save_partial(res: Resources, ws_id: str, session_id: str, partial: str) -> None:
+    """A broken stream's text, marked incomplete, with the plain reason it broke when there is one."""
+    reason = st.session_state.pop(_STREAM_ERROR, None)  # e.g. the vector store went away
+    res.store.add_message(
+        ws_id,
+        session_id,
+        "assistant",
+        partial,
+        mode=res.assistant.mode,
+        incomplete=True,
+        notice=str(reason or ""),
+    )
+
+
+def _step_records(res: Resources, tool_calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The answer's tool calls as stored: name, whether it worked, and the plain step name shown."""
+    names = _names(res)
+    return [
+        {
+            "name": c.get("name", "?"),
+            "ok": bool(c.get("ok", True)),
+            "label": render.step_name(str(c.get("name", "?")), c.get("args"), names),
+        }
+        for c in tool_calls
+    ]
+
+
+def _diagnosis_record(answer: Answer, reasons: list[dict[str, Any]], story: str) -> dict[str, Any] | None:
+    """What a reply needs to resume the interview (None when the answer holds no diagnosis)."""
+    if not (answer.reasons or answer.question or answer.interview):
+        return None
+    return {"reasons": reasons, "question": answer.question, "interview": answer.interview, "story": story}
 
 
 def _names(res: Resources) -> dict[str, str]:
