@@ -465,7 +465,10 @@ def test_with_a_model_the_answer_streams_with_its_tool_steps_and_sources(
 def test_a_stream_cut_keeps_the_partial_answer_marked_incomplete_and_retry_works(
     app_env: Path, monkeypatch: pytest.MonkeyPatch, openai_server: ScriptedOpenAIServer
 ) -> None:
-    openai_server.reply(Cut("The rollout stalls because the pilot"), Text("Here is the full answer."))
+    # The retried answer cites a passage of its turn: a reply to a story that cites none is not shown.
+    openai_server.reply(
+        Cut("The rollout stalls because the pilot"), Text("Here is the full answer: nobody owns the AI [1].")
+    )
     connect_model(monkeypatch, openai_server)
     at = new_client(open_app(), "Cut client")
     _mode(at, "Diagnose my pilot")
@@ -483,7 +486,8 @@ def test_a_stream_cut_keeps_the_partial_answer_marked_incomplete_and_retry_works
     after = store.list_messages(ws.id, session.id)
     assert [m.role for m in after] == ["user", "assistant", "assistant"]  # the question is not repeated
     # The story's deterministic reading (here the interview's first question) follows the model's text.
-    assert after[2].content.startswith("Here is the full answer.") and not after[2].incomplete
+    assert after[2].content.startswith("Here is the full answer: nobody owns the AI [1].")
+    assert not after[2].incomplete
 
 
 def test_keysmith_app_serves_the_packaged_script_on_localhost(capsys: pytest.CaptureFixture[str]) -> None:

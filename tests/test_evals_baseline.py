@@ -304,6 +304,7 @@ def test_the_same_suites_grade_a_model_answering_over_http(
         **{f"scenarios_dev{n}": {"scenarios": []} for n in (4, 5, 6)},
         "blind_d": {"scenarios": [blind], "controls": controls},
         "blind_e": {"scenarios": []},  # a blind set without controls is graded too
+        "blind_f": {"scenarios": []},
         "abstention": {"cases": cases},
     }
     for name, data in files.items():

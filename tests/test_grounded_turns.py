@@ -272,33 +272,29 @@ def test_an_uncited_answer_to_a_framework_question_is_replaced_by_the_composer(
     assert answer.citations
 
 
+_OWNERLESS = (
+    "Our invoice AI pilot was great, but the rollout to 12 regions has stalled for six months: nobody owns "
+    "the model after the pilot team left, and no one signs off on changes."
+)
+
+
 @pytest.mark.parametrize(
-    ("story", "reply"),
+    "reply",
     [
-        (
-            "Our invoice AI pilot was great, but the rollout to 12 regions has stalled for six months: "
-            "nobody owns the model after the pilot team left, and no one signs off on changes.",
-            "This is clearly a Governance Vacuum.",
-        ),
+        "This is clearly a Governance Vacuum.",
         # Seen with SmolLM2 on llama-cpp-python's server: after its tool rounds it wrote a sentence about
         # its instructions, naming nothing, and that was shown as the answer to the manager's story.
-        (
-            "Our claims AI pilot went well in one region, but the other regions will not use it and the "
-            "adjusters think it is there to replace them.",
-            "You can use only the features that are provided to support answers.",
-        ),
+        "You can use only the features that are provided to support answers.",
     ],
 )
-def test_an_uncited_reply_to_a_story_is_replaced_and_keeps_the_reading(
-    indexed_settings: Settings, framework: Framework, retriever: Retriever, story: str, reply: str
+def test_an_uncited_reply_to_a_story_is_replaced_and_keeps_the_reasons(
+    indexed_settings: Settings, framework: Framework, retriever: Retriever, reply: str
 ) -> None:
     model = ScriptedChatModel.of(reply)
-    answer = assistant_with(indexed_settings, framework, retriever, model).ask(story)
+    answer = assistant_with(indexed_settings, framework, retriever, model).ask(_OWNERLESS)
     assert answer.mode == "offline (fallback: uncited)"
     assert answer.notice is not None and "your story" in answer.notice
-    assert answer.citations and reply not in answer.answer
-    if "Governance Vacuum" in reply:
-        assert answer.reasons  # the deterministic reading is kept
+    assert answer.reasons and answer.citations and reply not in answer.answer
 
 
 def test_an_off_topic_answer_needs_no_citation(

@@ -129,8 +129,8 @@ def ground(question: str, route: Route, toolbox: Toolbox, framework: Framework) 
 
 def needs_citation(route: Route, toolbox: Toolbox, text: str, names: KnownNames) -> str:
     """Why an answer `text` must cite one of the turn's passages ("" when it need not): the question is
-    about the framework's steps, archetypes or limits; or it tells a stall story (whatever the answer
-    says); or the answer makes framework claims (it names
+    about the framework's steps, archetypes or limits; or it tells a stall story in which the reading
+    names a reason (whatever the answer says); or the answer makes framework claims (it names
     the framework, a stall reason, archetype, step or variable, or the topic of a passage the turn
     found) that no scoring or assessment tool grounds. Nothing is needed when the turn found no passage
     (an off-topic question is rightly answered without one)."""
@@ -141,9 +141,11 @@ def needs_citation(route: Route, toolbox: Toolbox, text: str, names: KnownNames)
     if any(call.ok and call.name in ASSESSMENT_TOOLS for call in toolbox.calls):
         return ""
     story = toolbox.story
-    if route.intent == "diagnose" and story is not None and story.on_topic:
-        # Whatever it says: a small model's reply to a story can name nothing and still be no answer
-        # ("You can use only the features that are provided", seen with SmolLM2 after its tool rounds).
+    if route.intent == "diagnose" and story is not None and story.on_topic and story.named:
+        # Keysmith's own reading names a reason, with its passage: whatever the model says must rest on
+        # it. A small model's reply can name nothing and still be no answer ("You can use only the
+        # features that are provided", seen with SmolLM2 after its tool rounds). Without a reading, a
+        # decline ("a TV pilot is outside what Keysmith covers") needs no citation.
         return "diagnosis"
     lowered = text.lower()
     topics = [*names.every_name(), *(p.title for p in toolbox.passages.values() if p.title)]

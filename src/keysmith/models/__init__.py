@@ -179,14 +179,14 @@ def _openai_chat_model(
 
 
 def load_embeddings(spec: str, settings: Settings) -> Embeddings:
-    """`local` → the bundled MiniLM as LangChain `Embeddings` (from `keysmith.retrieval.embeddings`);
+    """`local` → the bundled MiniLM as LangChain `Embeddings` (from `keysmith.retrieval.functions`);
     `openai:<model>` → OpenAI embeddings through the one retry layer. Raises `ConfigError` naming
     KEYSMITH_EMBEDDINGS (parsed by `config.parse_embeddings_spec`).
     """
     provider, model = parse_embeddings_spec(spec)
     if provider == "local":
         # Imported lazily: the ONNX runtime is only loaded by processes that embed locally.
-        module = importlib.import_module("keysmith.retrieval.embeddings")
+        module = importlib.import_module("keysmith.retrieval.functions")
         local: Embeddings = module.ChromaLangChainEmbeddings(module.LocalMiniLMEmbeddingFunction())
         return local
     from langchain_openai import OpenAIEmbeddings
