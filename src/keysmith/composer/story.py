@@ -267,8 +267,8 @@ def _no_trouble(framework: Framework) -> Draft:
             "**No stall to diagnose**",
             "Nothing in what you wrote says the rollout is stuck or struggling, so Keysmith names no stall "
             "reason.",
-            f"As a rollout grows, these are the {frames.count_word(len(framework.stall_reasons))} reasons "
-            f"the framework sees rollouts stall for, worth watching: {names}.",
+            f"The framework names {frames.count_word(len(framework.stall_reasons))} reasons why rollouts "
+            f"stall, and they are worth watching as yours grows: {names}.",
             "If something is in fact holding it back, describe what, in your own words, and Keysmith will "
             "read it again.",
         ]
