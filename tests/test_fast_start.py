@@ -47,17 +47,19 @@ def test_offline_ask_answers_without_importing_provider_sdks_or_langchain_tracin
     assert json.loads(loaded) == [], f"offline ask imported {loaded.strip()}"
 
 
-_IMPORTS_ONLY = """
-import sys
-import keysmith.assistant, keysmith.cli, keysmith.ingest.chunking, keysmith.retrieval, keysmith.reader
-print(sorted(m for m in sys.modules if m == "chromadb" or m.startswith("chromadb.")))
+_HEAVY_LOADED = """
+import importlib, json, sys
+heavy = sys.argv[1].split(",")
+for name in sys.argv[2:]:
+    importlib.import_module(name)
+print(json.dumps([p for p in heavy if any(m == p or m.startswith(p + ".") for m in sys.modules)]))
 """
 
 
-def test_importing_the_cli_and_the_assistant_leaves_chromadb_to_the_connecting_thread(tmp_path: Path) -> None:
-    # chromadb costs about a second to import: `keysmith ask` reads the story while a thread connects.
+def _heavy_loaded(tmp_path: Path, heavy: tuple[str, ...], modules: tuple[str, ...]) -> list[str]:
+    """Which of the `heavy` packages a fresh interpreter has loaded after importing `modules`."""
     done = subprocess.run(
-        [sys.executable, "-c", _IMPORTS_ONLY],
+        [sys.executable, "-c", _HEAVY_LOADED, ",".join(heavy), *modules],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -65,28 +67,24 @@ def test_importing_the_cli_and_the_assistant_leaves_chromadb_to_the_connecting_t
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "[]"
+    return list(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-_FIRST_DRAW = """
-import sys
-import keysmith.ui.main, keysmith.ui.respond_page, keysmith.ui.chat
-heavy = ("chromadb", "keysmith.report", "fpdf", "matplotlib", "langchain_core", "onnxruntime", "openai")
-print(sorted({m.split(".")[0] if not m.startswith("keysmith") else "keysmith.report" for m in sys.modules
-              if m.startswith(heavy)}))
-"""
+def test_importing_the_cli_and_the_assistant_leaves_chromadb_to_the_connecting_thread(tmp_path: Path) -> None:
+    # chromadb costs about a second to import: `keysmith ask` reads the story while a thread connects.
+    modules = (
+        "keysmith.assistant",
+        "keysmith.cli",
+        "keysmith.ingest.chunking",
+        "keysmith.retrieval",
+        "keysmith.reader",
+    )
+    assert _heavy_loaded(tmp_path, ("chromadb",), modules) == []
 
 
 def test_the_first_page_draws_without_the_report_index_or_model_libraries(tmp_path: Path) -> None:
     # What app.py imports before the chat box is drawn: the PDF and chart libraries (about a second, seen
     # through the respondent page's import), the index and the model libraries load later or never.
-    done = subprocess.run(
-        [sys.executable, "-c", _FIRST_DRAW],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "[]"
+    heavy = ("chromadb", "keysmith.report", "fpdf", "matplotlib", "langchain_core", "onnxruntime", "openai")
+    modules = ("keysmith.ui.main", "keysmith.ui.respond_page", "keysmith.ui.chat")
+    assert _heavy_loaded(tmp_path, heavy, modules) == []
