@@ -195,13 +195,18 @@ def _interview(page: Any, name: str, story: str) -> None:
         expect(page.get_by_role("button", name=label, exact=True)).to_be_visible()
     _shot(page, f"{name}-question")
     reply = "No"
-    for _ in range(3):  # at most three questions
+    decided = page.get_by_text("What decided it")
+    for number in ("second", "third", ""):  # at most three questions
         page.get_by_role("button", name=reply, exact=True).click()
+        # Wait for what the click brings (the next question or the decision), not for the old buttons to
+        # go: counting buttons right after the click raced the rerun and clicked a vanishing "Yes".
+        following = page.get_by_text(f"A quick question to narrow it down ({number} of up to three)")
+        (decided.or_(following) if number else decided).first.wait_for()
         _idle(page)
-        reply = "Yes"
-        if not page.get_by_role("button", name=reply, exact=True).count():
+        if decided.count():
             break
-    page.get_by_text("What decided it").wait_for()
+        reply = "Yes"
+    decided.wait_for()
     expect(page.get_by_text('You answered "No" to: Since the pilot').first).to_be_visible()
     expect(page.get_by_text("Governance Vacuum.").first).to_be_visible()
     expect(page.get_by_role("button", name=QUICK_REPLIES[-1], exact=True)).to_have_count(0)
