@@ -44,12 +44,16 @@ _SCALE_COST = (
 _PATTERN = re.compile(rf"\b(?:{_NEGATION}|{_TROUBLE}|{_CONTRAST}|{_SCALE_COST})\b", re.IGNORECASE)
 
 
+def _plain(text: str) -> str:
+    # Apostrophes become spaces, so "hasn't" and "hasn’t" both read as "hasn t".
+    return text.replace("\u2019", "'").replace("'", " ")
+
+
 def trouble_words(text: str) -> list[str]:
     """The words of `text` that report a difficulty (see the module docstring), in order; [] when none."""
-    plain = text.replace("\u2019", "'").replace("'", " ")
-    return [m.group(0) for m in _PATTERN.finditer(plain)]
+    return [m.group(0) for m in _PATTERN.finditer(_plain(text))]
 
 
 def reports_trouble(text: str) -> bool:
     """True when `text` reports any difficulty: the condition for reading it as a stall story."""
-    return _PATTERN.search(text.replace("\u2019", "'").replace("'", " ")) is not None
+    return _PATTERN.search(_plain(text)) is not None
