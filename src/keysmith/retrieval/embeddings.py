@@ -83,6 +83,10 @@ def _build_model() -> _Model:
     verify_model_file(path)
     tokenizer = Tokenizer.from_file(str(tokenizer_path()))
     tokenizer.enable_truncation(max_length=MAX_TOKENS)
+    # The bundled tokenizer pads every text to 128 tokens: a 15-word clause then costs a 128-token run. The
+    # attention mask already keeps padding out of the pooled vector, so dropping it gives the same vectors
+    # (cosine difference ~1e-8, measured) about five times faster on short texts.
+    tokenizer.no_padding()
     options = ort.SessionOptions()
     # This 2-core machine collapses when onnxruntime takes both cores next to Chroma and Streamlit.
     options.intra_op_num_threads = 1
