@@ -221,7 +221,9 @@ def test_each_further_development_story_set_is_separate_and_well_formed(name: st
 
 # The blind story sets (evals.run.BLIND_SUITES) and the prefix of their story ids; controls add a "c".
 # Each blind set: its id prefix, and how many stories and controls it holds.
-BLIND_SETS = {"blind_d": ("bd", 46, 17), "blind_e": ("be", 45, 16), "blind_f": ("bf", 48, 20)}
+BLIND_SETS = {
+    "blind_d": ("bd", 46, 17), "blind_e": ("be", 45, 16), "blind_f": ("bf", 48, 20), "blind_g": ("bg", 52, 25)
+}  # fmt: skip
 # Blind sets A..C, moved to development (scenarios_dev4..6, docs/evaluation.md rule 3), keep their shape.
 CONTROLLED_SETS = {
     "scenarios_dev4": ("ba", 46, 11), "scenarios_dev5": ("bb", 46, 11), "scenarios_dev6": ("bc", 48, 15),
