@@ -11,11 +11,11 @@ model `model_spec` names), grades the answers with `evals.evaluators` and return
 
 The story sets (docs/evaluation.md is the protocol): `DEV_SUITES` (`scenarios`,
 `scenarios_dev2` ... `scenarios_dev6`) are development data, free to tune the story reader on; `BLIND_SUITES`
-(`blind_d` ... `blind_g`) were written blind and measure it honestly. A blind set's dataset also holds `controls`,
-near-domain messages that must get no diagnosis, and its cases.json records hold ids and reason ids only,
-never a story: whoever changes the reader reads its per-reason counts, not its failed stories. Each set is
-evals/datasets/<suite>.yaml; a new set is one file and one entry here. `numbers` and `citations` grade
-every answer asked.
+(`blind_d` ... `blind_g`) were written blind and measure it honestly. A blind set's dataset also holds
+`controls`, near-domain messages that must get no diagnosis, and its cases.json records hold ids and reason
+ids only, never a story: whoever changes the reader reads its per-reason counts, not its failed stories.
+Each set is evals/datasets/<suite>.yaml; a new set is one file and one entry here. `numbers` and
+`citations` grade every answer asked.
 
 With a model (issue 15): `limit` asks a stratified sample (evals/sample.py, evals/asking.py); `answers_dir`
 keeps every answer as it is given (evals/answer_log.py), so the same run started again resumes where it
