@@ -188,11 +188,19 @@ def test_a_terse_story_without_first_person_is_still_diagnosed(composer: Compose
 
 
 def test_a_story_with_no_clear_reason_asks_the_telling_questions(composer: Composer) -> None:
+    """A story that states no cause is never settled on its first reading: either the telling questions are
+    listed (nothing named), or the interview asks the first of them (its guess named as unsure). Since the
+    2026-12-03 retrain the learned reader leans to the Zoom Level Problem on "the rollout went nowhere after
+    that" (0.7), so this text now opens the interview."""
     answer = ask(composer, "The pilot went great. The rollout went nowhere after that, and here we are.")
     assert not answer.abstained
-    assert "does not yet point clearly" in answer.answer
-    assert "**Questions to answer first**" in answer.answer
-    assert answer.reasons == [] and answer.question is None  # too faint to name or to interview about
+    if answer.question is None:
+        assert "does not yet point clearly" in answer.answer
+        assert "**Questions to answer first**" in answer.answer
+        assert answer.reasons == []
+    else:
+        assert "Reply Yes, Partly, No or Not sure, or skip" in answer.answer
+        assert answer.question["variable"] and len(answer.reasons) <= 1
     assert_well_cited(answer)
 
 
@@ -393,3 +401,47 @@ def test_a_message_that_reports_no_difficulty_gets_no_diagnosis_and_no_interview
     answer = ask(composer, message)
     assert answer.reasons == [] and answer.question is None
     assert "stalled" not in answer.answer  # never "your rollout has stalled" to a success update
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I read the article on why AI pilots succeed but rollouts stall. Could you explain the idea of the "
+        "zoom level problem from it, and how it differs from the others? It is for a workshop I run.",
+        "So many AI pilots never reach a full rollout. How does your framework see that in general? Just "
+        "curious, nothing going on here.",
+    ],
+)
+def test_a_question_about_the_framework_is_answered_as_a_question_not_diagnosed(
+    composer: Composer, framework: Framework, question: str
+) -> None:
+    assert route(question, framework).intent == "explain"
+    answer = ask(composer, question)
+    assert answer.reasons == [] and answer.question is None
+    assert "What is likely happening" not in answer.answer
+
+
+def test_a_story_that_asks_what_the_framework_says_is_still_diagnosed(framework: Framework) -> None:
+    story = (
+        "Our AI pilot for invoice matching was a success, but the other five sites refuse to use it. "
+        "What does your framework say about this?"
+    )
+    assert route(story, framework).intent == "diagnose"
+
+
+@pytest.mark.parametrize(
+    ("message", "because"),
+    [
+        ("We're about to bring AI into customer service and haven't run a pilot yet. Is per-seat or "
+         "per-conversation pricing the safer bet for 200 agents?", "no pilot has run yet"),
+        ("The four-day rota we piloted in the warehouse stalled when the other sites refused it. No software "
+         "involved, it is a paper rota.", "no software is involved"),
+    ],
+)  # fmt: skip
+def test_a_plan_or_a_rollout_without_software_gets_no_stall_reason(
+    composer: Composer, message: str, because: str
+) -> None:
+    answer = ask(composer, message)
+    assert answer.reasons == [] and answer.question is None
+    assert answer.answer.startswith("**No stall to diagnose**") and because in answer.answer
+

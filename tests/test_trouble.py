@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from keysmith.diagnosis.trouble import reports_trouble, trouble_words
+from keysmith.diagnosis.trouble import NO_SOFTWARE, NOT_STARTED, outside_scope, reports_trouble, trouble_words
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,24 @@ def test_updates_questions_and_ads_report_none(text: str) -> None:
 
 def test_the_words_found_are_listed_in_order() -> None:
     assert trouble_words("It doesn't work and nobody knows why") == ["doesn t", "nobody", "why"]
+
+
+@pytest.mark.parametrize(
+    ("text", "scope"),
+    [
+        ("Shortlist of two chatbot vendors; we haven\u2019t run any pilot yet. Which is cheaper at scale?",
+         NOT_STARTED),
+        ("The board wants AI in claims but we are yet to launch a pilot. Where do we begin?", NOT_STARTED),
+        ("The new rota we trialled in two wards failed to spread. No software involved, only paper.",
+         NO_SOFTWARE),
+        # Still stories: a rollout without a proper pilot, a pilot that ran, a stall that names the AI.
+        ("We never ran a proper pilot, we just switched the copilot on for everyone and nobody uses it.",
+         None),
+        ("The pilot ran in May; the other depots have not yet started using it.", None),
+        ("The AI is not the problem; the invoices it gets are.", None),
+    ],
+)  # fmt: skip
+def test_a_message_that_says_no_pilot_ran_or_no_software_is_involved_is_out_of_scope(
+    text: str, scope: str | None
+) -> None:
+    assert outside_scope(text) == scope

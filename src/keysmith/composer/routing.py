@@ -7,6 +7,7 @@ the composer then confirms with tools (a question routed to `explain` whose sear
 - `unknown_archetype` / `archetype` / `archetypes`: the 14 solution archetypes (only 4 are known);
 - `limits`: things the framework has that Keysmith does not hold (the Clarity Worksheet, the criteria);
 - `assessment`: the user wants to assess or score their rollout;
+- `explain` for a question about the framework or its article that tells no rollout of the writer's own;
 - `diagnose`: the user describes their own pilot and rollout (first-person rollout words, or any text not
   phrased as a question in which the story reader finds an AI rollout, or a pilot and its rollout);
 - `explain`: anything else (a concept, a term) — the search decides whether the framework covers it.
@@ -72,6 +73,32 @@ _STORY = re.compile(
     r"\b(pilot|roll-?out|rolling out|roll(?:ed)? out|stall\w*|stuck|scal\w*|adopt\w*|regions?|sites?|"
     r"depart\w*|teams?|deploy\w*|momentum|go-?live|resist\w*|pushback)\b"
 )
+
+# A question about the framework's own content ("explain the idea from the article", "how does your framework
+# think about that in general?") that tells no rollout of the writer's own is answered as a question, even
+# when it is full of pilots that stall.
+_FRAMEWORK_CONTENT = re.compile(
+    r"\b(?:the|your|this|that|his|dimitrov's|drago's)\s+(?:article|framework|book|blog post|post)\b|"
+    r"\binstant competence\b|\bdimitrov\b"
+)
+_OWN_ROLLOUT = re.compile(
+    r"\b(?:we|we're|we've|us|ours)\b|\b(?:our|my)\s+(?:[\w-]+\s+){0,2}(?:pilots?|roll-?outs?|tools?|systems?|"
+    r"models?|projects?|teams?|staff|people|users|vendors?|bots?|chatbots?|assistants?|ai|departments?|"
+    r"sites?|stores?|plants?|clients?|customers?)\b"
+)
+_IN_GENERAL = re.compile(
+    r"\b(?:just curious|in general|nothing specific|hypothetical\w*|for (?:a|my) (?:class|course|"
+    r"presentation|essay|thesis|lecture|talk|workshop))\b"
+)
+
+
+def asks_about_the_framework(text: str) -> bool:
+    """A question about the framework or its article that tells no rollout of the writer's own (or says it
+    is asking in general): the user wants the framework explained, not a diagnosis."""
+    lowered = " ".join(text.lower().replace("\u2019", "'").split())
+    if "?" not in lowered or not _FRAMEWORK_CONTENT.search(lowered):
+        return False
+    return bool(_IN_GENERAL.search(lowered)) or not _OWN_ROLLOUT.search(lowered)
 
 
 _STATEMENT_CHARS = 60
@@ -174,6 +201,8 @@ def route(question: str, framework: Framework) -> Route:
         return Route("limits")
     if _ASSESS.search(text) and not is_story(text):
         return Route("assessment")
+    if asks_about_the_framework(text):
+        return Route("explain")
     if is_story(question):
         return Route("diagnose")
     if not asks_for_knowledge(text):

@@ -20,7 +20,7 @@ from keysmith.composer.briefing import asks_for_a_briefing, briefing
 from keysmith.composer.frames import Draft
 from keysmith.composer.reasons import chosen_reasons, reason_lines, reason_records, top_reasons
 from keysmith.diagnosis import StallReasonFinding, StorySignals, interview
-from keysmith.diagnosis.trouble import reports_trouble
+from keysmith.diagnosis.trouble import NO_SOFTWARE, NOT_STARTED, outside_scope, reports_trouble
 from keysmith.framework import Archetype, Framework
 from keysmith.text.numbers import ordinal_word
 from keysmith.tools import Toolbox
@@ -235,8 +235,8 @@ def interview_draft(
 def _no_clear_reason(question: str, toolbox: Toolbox, framework: Framework, signals: StorySignals) -> Draft:
     """A rollout story with no clear signal: name the candidates and the questions that tell them apart.
     A message that reports no difficulty at all (a rollout going well) is told so, not diagnosed."""
-    if not reports_trouble(question):
-        return _no_trouble(framework)
+    if not reports_trouble(question) or outside_scope(question):
+        return _no_trouble(framework, outside_scope(question))
     if not signals.on_topic:
         # The cue reader saw no AI rollout; the story may still be one in words it does not know.
         found = toolbox.call("search_framework", query=question[:400])
@@ -259,14 +259,25 @@ def _no_clear_reason(question: str, toolbox: Toolbox, framework: Framework, sign
     return Draft(text, follow_ups=["Start the self-assessment", "What are the five stall reasons?"])
 
 
-def _no_trouble(framework: Framework) -> Draft:
-    """Nothing in the message says the rollout is stuck: no stall reason, and what to watch as it grows."""
+# Why there is no stall to diagnose, by what the message said (`diagnosis.trouble.outside_scope`).
+_NO_STALL_BECAUSE = {
+    None: "Nothing in what you wrote says the rollout is stuck or struggling, so Keysmith names no stall "
+    "reason.",
+    NOT_STARTED: "You say no pilot has run yet, so there is no stall to diagnose and Keysmith names no stall "
+    "reason.",
+    NO_SOFTWARE: "You say no software is involved. Keysmith reads stalls in AI rollouts after a pilot, so it "
+    "names no stall reason.",
+}
+
+
+def _no_trouble(framework: Framework, scope: str | None = None) -> Draft:
+    """No stall to diagnose (nothing reported as stuck, no pilot run yet, or no software involved): no
+    stall reason, and what to watch as a rollout grows."""
     names = frames.join_words([r.name for r in framework.stall_reasons])
     text = "\n\n".join(
         [
             "**No stall to diagnose**",
-            "Nothing in what you wrote says the rollout is stuck or struggling, so Keysmith names no stall "
-            "reason.",
+            _NO_STALL_BECAUSE[scope],
             f"The framework names {frames.count_word(len(framework.stall_reasons))} reasons why rollouts "
             f"stall, and they are worth watching as yours grows: {names}.",
             "If something is in fact holding it back, describe what, in your own words, and Keysmith will "

@@ -29,7 +29,7 @@ from functools import lru_cache
 
 from keysmith.diagnosis.findings import ArchetypeSuggestion, StallReasonFinding, StorySignals, VariableSignal
 from keysmith.diagnosis.fusion import FusionPolicy, LearnedReading, decide, fuse
-from keysmith.diagnosis.trouble import reports_trouble
+from keysmith.diagnosis.trouble import outside_scope, reports_trouble
 from keysmith.framework import CONTEXT_MARK, CueContext, Framework
 from keysmith.text.matching import Clause, Cue, Match, clauses, find, find_all, normalize
 from keysmith.text.segments import segments
@@ -55,6 +55,7 @@ _ROLLOUT_TERMS = (
     "launch", "rolled out", "rolling out", "went live", "other sites", "all sites", "every site",
     "network wide", "company wide",
 )  # fmt: skip
+_STALL_WORDS = ("stalled", "stall")
 # A trial of something and its spread: "the pilot worked, the rollout to other sites stalled" is a stall story
 # even when the story never says "AI" (the thing piloted may be a "tool", a "system" or unnamed).
 _PILOT_TERMS = ("pilot", "piloted", "proof of concept", "poc", "trial")
@@ -114,8 +115,12 @@ def read_story(text: str, framework: Framework, learned: LearnedReading | None =
     # difficulty (`diagnosis.trouble`): a success update or a budgeting question has stall-like signals too.
     top = learned.top_probability()
     signalled = cue_only.on_topic or top >= policy.story_floor
-    on_topic = ((bool(cue_only.topic_terms) and signalled) or top >= STANDALONE_STORY) and reports_trouble(
-        text
+    # "Stall" alone is no topic: an engine stalls too. It takes a pilot, a rollout or an AI word beside it.
+    topic = [t for t in cue_only.topic_terms if t not in _STALL_WORDS]
+    on_topic = (
+        ((bool(topic) and signalled) or top >= STANDALONE_STORY)
+        and reports_trouble(text)
+        and outside_scope(text) is None
     )
     if not on_topic:
         return replace(cue_only, learned=True)

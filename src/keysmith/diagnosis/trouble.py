@@ -11,6 +11,10 @@ are generic on purpose: none names a stall reason, so the gate cannot favour one
 Measured on the development sets only (never the blind ones): every story reports trouble in these words;
 13 of the 32 development controls that got a diagnosis or a question report none (a success update, a
 budgeting question, a job ad) and are no longer read as stories.
+
+`outside_scope` is the second half of the gate: a message that says in so many words that no pilot has run
+yet, or that no software is involved, is not a stalled AI rollout however much trouble it reports (two
+development controls, a vendor shortlist and a paper rota; no development story changed its reading).
 """
 
 from __future__ import annotations
@@ -44,6 +48,23 @@ _SCALE_COST = (
 _PATTERN = re.compile(rf"\b(?:{_NEGATION}|{_TROUBLE}|{_CONTRAST}|{_SCALE_COST})\b", re.IGNORECASE)
 
 
+# Keysmith reads stalls that follow a pilot of an AI or software system. A message that says the pilot has
+# not run yet is planning, and one that says no software is involved is about something else, however many
+# stall-like words it has. Both rules need the writer's own explicit words: "we never ran a proper pilot"
+# is still a story (a rollout without one), so only "not ... yet" counts as not started.
+_NOT_STARTED = re.compile(
+    r"\b(?:haven t|have not|hasn t|has not)\s+(?:\w+\s+){0,2}(?:run|done|started|had|launched)\s+"
+    r"(?:\w+\s+){0,2}pilots?\s+yet\b|\bno pilot yet\b|\b(?:not yet|yet to)\s+(?:run|start|started|launch|"
+    r"launched|begin|begun)\b[^.?!]{0,20}\bpilot",
+    re.IGNORECASE,
+)
+_NO_SOFTWARE = re.compile(
+    r"\bno (?:software|ai|technology|tech|app|algorithm)\s+(?:(?:is|was)\s+)?involved\b|"
+    r"\bnothing to do with (?:ai|software|technology)\b",
+    re.IGNORECASE,
+)
+
+
 def _plain(text: str) -> str:
     # Apostrophes become spaces, so "hasn't" and "hasn’t" both read as "hasn t".
     return text.replace("\u2019", "'").replace("'", " ")
@@ -57,3 +78,15 @@ def trouble_words(text: str) -> list[str]:
 def reports_trouble(text: str) -> bool:
     """True when `text` reports any difficulty: the condition for reading it as a stall story."""
     return _PATTERN.search(_plain(text)) is not None
+
+
+NOT_STARTED, NO_SOFTWARE = "not_started", "no_software"
+
+
+def outside_scope(text: str) -> str | None:
+    """`NOT_STARTED` when `text` says in so many words that no pilot has run yet, `NO_SOFTWARE` when it says
+    no software is involved (whatever else it says, it is not a stalled AI rollout), else None."""
+    plain = _plain(text)
+    if _NOT_STARTED.search(plain):
+        return NOT_STARTED
+    return NO_SOFTWARE if _NO_SOFTWARE.search(plain) else None
