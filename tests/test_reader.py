@@ -17,6 +17,7 @@ from keysmith.diagnosis.fusion import FusionPolicy, LearnedReading, LearnedSigna
 from keysmith.framework import Framework
 from keysmith.framework.interview_bank import InterviewError
 from keysmith.reader import CALIBRATION_PATH, LearnedReader, load_policy
+from keysmith.reader import calibrate as cal
 from keysmith.reader import train as tr
 from keysmith.reader.model import ReaderError, ReaderWeights, fit, load_weights
 from keysmith.text.segments import MIN_WORDS, segments
@@ -77,6 +78,24 @@ def test_decide_names_the_clear_leader_and_flags_a_close_second_as_unsure() -> N
     close = decide([_finding("governance_vacuum", 0.7), _finding("zoom_level", 0.6)], policy)
     assert close.named == ("governance_vacuum", "zoom_level") and close.unsure
     assert decide([_finding("zoom_level", 0.1)], policy).named == ()
+
+
+def test_a_second_reason_named_on_a_faint_signal_is_confirmed_by_the_interview(framework: Framework) -> None:
+    """Top clearly in, a second named at 0.48 (above second_at, below confirm_second_below): the reading is
+    unsure, the interview asks about the second, and a strong reply drops it."""
+    policy = FusionPolicy(
+        name_at=0.3, second_at=0.45, relative=0.4, sure_at=0.6, margin=0.2, confirm_second_below=0.5
+    )
+    findings = [_finding("governance_vacuum", 0.76), _finding("change_management_deficit", 0.48)]
+    decision = decide(findings, policy)
+    assert decision.named == ("governance_vacuum", "change_management_deficit") and decision.unsure
+    assert not decide(findings, replace(policy, confirm_second_below=0.0)).unsure  # the rule is what asks
+    signals = _signals(framework, {f.id: f.strength for f in findings}, unsure=decision.unsure)
+    order = [r.id for r in framework.stall_reasons]
+    state = iv.start(signals, framework.questions, order, policy)  # type: ignore[arg-type]
+    assert state is not None and state.pending == "q_change"
+    state = iv.answer(state, "yes", framework.questions, order, policy)
+    assert iv.outcome(state, framework.questions, order, policy).named == ("governance_vacuum",)
 
 
 class _FakeEmbed:
@@ -153,6 +172,47 @@ def test_the_calibrated_policy_is_shipped() -> None:
     policy = load_policy()
     data = json.loads(CALIBRATION_PATH.read_text(encoding="utf-8"))
     assert 0 < policy.learned_weight < 1 and data["development"]["stories_and_controls"] >= 90
+
+
+def _case(suite: str, expected: set[str], probabilities: dict[str, float]) -> cal.Case:
+    signals = {rid: LearnedSignal(p, f"clause about {rid}") for rid, p in probabilities.items()}
+    return cal.Case(suite, frozenset(expected), frozenset(), True, (), LearnedReading(signals))
+
+
+def test_calibration_never_buys_a_pooled_gain_with_one_sets_loss(framework: Framework) -> None:
+    """A lower naming bar finds set a's faint reasons (pooled F1 0.4 -> 0.75) but names a wrong reason in set
+    b (its precision 1.0 -> 0.5): the per-set guard keeps the bar where it was."""
+    cases = [
+        _case("a", {"zoom_level"}, {"zoom_level": 0.4}),
+        _case("a", {"zoom_level"}, {"zoom_level": 0.4}),
+        _case("b", {"economics_shift"}, {"economics_shift": 0.9}),
+        _case("b", {"economics_shift"}, {"governance_vacuum": 0.4}),
+    ]
+    base = FusionPolicy(learned_weight=1.0, name_at=0.5, second_at=0.95, interview_floor=0.1)
+    grid = {"name_at": (0.3, 0.5)}
+    lower = replace(base, name_at=0.3)
+    assert cal.score(cases, lower, framework)["f1"] > cal.score(cases, base, framework)["f1"]
+    assert cal.per_set(cases, lower, framework)["b"] == (0.5, 0.5)
+    policy, result = cal.calibrate(cases, framework, base, grid=grid)
+    assert policy.name_at == 0.5 and result["recall"] == 0.25
+    # Without set b's loss the lower bar wins.
+    policy, _ = cal.calibrate(cases[:3], framework, base, grid=grid)
+    assert policy.name_at == 0.3
+    with pytest.raises(ValueError, match="keeps every development set"):
+        cal.calibrate(cases, framework, base, grid={"name_at": (0.3,)})
+
+
+def test_stall_alone_is_no_topic_an_engine_stalls_too(framework: Framework) -> None:
+    """With the same learned signal (above the story floor, below a standalone story), "stalling" makes a
+    story only beside a pilot, rollout or AI word."""
+    learned = LearnedReading(
+        {"input_output_mismatch": LearnedSignal(0.6, "keeps stalling")},
+        FusionPolicy(learned_weight=0.5, name_at=0.2, story_floor=0.5),
+    )
+    engine = "My van keeps stalling at junctions when it is cold, and the new sensor didn't help."
+    assert not read_story(engine, framework, learned=learned).on_topic
+    rollout = "The pilot went well but the rollout keeps stalling, and the new sensor feed didn't help."
+    assert read_story(rollout, framework, learned=learned).on_topic
 
 
 # --- the interview (pure) --------------------------------------------------------------------------------

@@ -4,7 +4,10 @@ Development data = the story sets `scenarios`, `scenarios_dev2` ... `scenarios_d
 and the controls in `controls_dev.yaml` (evals/datasets/). The blind sets are never read here. Each story is
 read once by both readers; then every policy on a small grid is scored by micro F1 of the named reasons
 against the labels (also_acceptable names cost nothing), with any named reason on a control costing as much
-as a wrong one on a story. The best policy goes to `reader/calibration.json` with its development numbers.
+as a wrong one on a story. A policy qualifies only if no development set's recall or precision falls more
+than `SET_TOLERANCE` below what the current policy gives it (a gain on the pooled sets must not be bought
+by one set: the story suites are guarded one by one in CI). The best qualifying policy goes to
+`reader/calibration.json` with its development numbers.
 """
 
 from __future__ import annotations
@@ -49,13 +52,16 @@ BETA = 1.0
 INTERVIEW_NOTE = (
     "sure_at 0.6 and margin 0.2 chosen with the simulated interview on the development sets "
     "(keysmith eval interview); interview floor and question choice re-checked on 2026-12-03 over six "
-    "development sets: after at most three questions, 1.4 on average"
+    "development sets: after at most three questions, 1.4 on average; confirm_second_below 0.5 chosen the "
+    "same way after the retrain of 2026-12-03 (precision after the interview 0.958 -> 0.975, recall equal)"
 )
 CONTROL_COST = 0.02  # per control named or questioned: enough to break ties toward leaving controls alone
+SET_TOLERANCE = 0.02  # the CI guard's tolerance for each story suite (tests/test_evals_baseline.py)
 
 
 @dataclass(frozen=True)
 class Case:
+    suite: str
     expected: frozenset[str]
     acceptable: frozenset[str]
     cue_on_topic: bool
@@ -66,17 +72,19 @@ class Case:
 def load_cases(framework: Framework, reader: LearnedReader, datasets: Path = DATASETS_DIR) -> list[Case]:
     """Every development story and control, read once by both readers."""
     cases: list[Case] = []
-    items: list[tuple[str, list[str], list[str]]] = []
+    items: list[tuple[str, str, list[str], list[str]]] = []
     for name in DEV_STORY_SETS:
         data = yaml.safe_load((datasets / f"{name}.yaml").read_text(encoding="utf-8"))
-        items += [(s["story"], s["stall_reasons"], s.get("also_acceptable") or []) for s in data["scenarios"]]
-        items += [(c["story"], [], []) for c in data.get("controls") or []]
+        stories = data["scenarios"]
+        items += [(name, s["story"], s["stall_reasons"], s.get("also_acceptable") or []) for s in stories]
+        items += [(name, c["story"], [], []) for c in data.get("controls") or []]
     controls = yaml.safe_load((datasets / f"{DEV_CONTROLS}.yaml").read_text(encoding="utf-8"))
-    items += [(c["story"], [], []) for c in controls["controls"]]
-    for story, expected, acceptable in items:
+    items += [(DEV_CONTROLS, c["story"], [], []) for c in controls["controls"]]
+    for suite, story, expected, acceptable in items:
         cue = read_story(story, framework)
         cases.append(
             Case(
+                suite,
                 frozenset(expected),
                 frozenset(acceptable),
                 cue.on_topic,
@@ -128,21 +136,50 @@ def score(
     }
 
 
+def per_set(
+    cases: Sequence[Case], policy: FusionPolicy, framework: Framework
+) -> dict[str, tuple[float, float]]:
+    """(recall, precision) of the named reasons per development story set (controls count as wrong names)."""
+    suites = dict.fromkeys(case.suite for case in cases if case.expected)
+    return {
+        suite: (
+            (result := score([c for c in cases if c.suite == suite], policy, framework))["recall"],
+            result["precision"],
+        )
+        for suite in suites
+    }
+
+
+def keeps_every_set(numbers: dict[str, tuple[float, float]], floors: dict[str, tuple[float, float]]) -> bool:
+    """Whether no set's recall or precision is more than SET_TOLERANCE below its floor."""
+    margin = SET_TOLERANCE + 1e-12
+    return all(numbers[suite][i] >= floor[i] - margin for suite, floor in floors.items() for i in (0, 1))
+
+
 def calibrate(
-    cases: Sequence[Case], framework: Framework, base: FusionPolicy, beta: float = BETA
+    cases: Sequence[Case],
+    framework: Framework,
+    base: FusionPolicy,
+    beta: float = BETA,
+    grid: dict[str, Sequence[float]] = GRID,
 ) -> tuple[FusionPolicy, dict[str, float]]:
     """The grid policy with the best recall-weighted F (BETA) less CONTROL_COST per control named or
-    questioned (ties: the earlier grid point)."""
+    questioned (ties: the earlier grid point), among those that keep every development set's recall and
+    precision within SET_TOLERANCE of `base`'s. A grid on which no policy qualifies raises ValueError
+    (one holding `base` never does: `base` keeps every set where it is)."""
+    floors = per_set(cases, base, framework)
     best: tuple[float, FusionPolicy, dict[str, float]] | None = None
-    keys = list(GRID)
-    for values in itertools.product(*(GRID[k] for k in keys)):
+    keys = list(grid)
+    for values in itertools.product(*(grid[k] for k in keys)):
         policy = replace(base, **dict(zip(keys, values, strict=True)))  # type: ignore[arg-type]
+        if not keeps_every_set(per_set(cases, policy, framework), floors):
+            continue
         result = score(cases, policy, framework, beta)
         key = result["f_beta"] - CONTROL_COST * result["controls_named"]
         if best is None or key > best[0] + 1e-12:
             best = (key, policy, result)
     if best is None:
-        raise ValueError("calibrate: the grid is empty")
+        raise ValueError("calibrate: no policy on the grid keeps every development set within tolerance")
     return best[1], best[2]
 
 
