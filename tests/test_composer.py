@@ -444,4 +444,3 @@ def test_a_plan_or_a_rollout_without_software_gets_no_stall_reason(
     answer = ask(composer, message)
     assert answer.reasons == [] and answer.question is None
     assert answer.answer.startswith("**No stall to diagnose**") and because in answer.answer
-
