@@ -8,6 +8,7 @@ import pytest
 
 from keysmith.answer import Answer
 from keysmith.composer import Composer
+from keysmith.composer.frames import join_words
 from keysmith.composer.routing import route
 from keysmith.framework import Framework
 from keysmith.retrieval import Retriever
@@ -444,3 +445,48 @@ def test_a_plan_or_a_rollout_without_software_gets_no_stall_reason(
     answer = ask(composer, message)
     assert answer.reasons == [] and answer.question is None
     assert answer.answer.startswith("**No stall to diagnose**") and because in answer.answer
+
+
+TERSE = "pilot great, rollout dead, board asks me why. what do i tell them"
+
+
+@pytest.mark.parametrize(("option", "value"), [("yes", 4), ("partly", 3), ("no", 2)])
+def test_a_reply_states_its_recorded_reading_and_no_sentence_is_removed(
+    composer: Composer, option: str, value: int
+) -> None:
+    """The reading a reply records is a tool's output (the assessment tool), so the numbers guard keeps
+    "recorded as 4 of 5" instead of removing it with a notice (found in a browser trial)."""
+    first = ask(composer, TERSE)
+    assert first.question is not None
+    variable = composer.framework.variable(first.question["variable"]).name.lower()
+    answer = composer.reply(
+        TERSE, first.interview or {}, option, Toolbox(composer.framework, composer.retriever)
+    )
+    assert answer.notice is None or "removed" not in answer.notice
+    assert (
+        f"{variable} recorded as {value} of 5" in answer.answer or f"{variable} {value} of 5" in answer.answer
+    )
+
+
+def test_not_sure_replies_are_not_read_as_pointing_away(composer: Composer) -> None:
+    """A "Yes" rules its reason out; a "Not sure" after it is no evidence either way, and the closing words
+    say so instead of "the answers point away from each one asked about" (found in a browser trial)."""
+    answer = ask(composer, TERSE)
+    asked = []
+    while answer.question is not None:
+        asked.append(composer.framework.variable(answer.question["variable"]).name.lower())
+        option = "yes" if len(asked) == 1 else "not_sure"
+        answer = composer.reply(
+            TERSE, answer.interview or {}, option, Toolbox(composer.framework, composer.retriever)
+        )
+    assert len(asked) >= 2 and answer.reasons == []
+    assert f"Your replies on {asked[0]} point away" in answer.answer
+    assert f"You were not sure about {join_words(asked[1:])}" in answer.answer
+
+
+def test_an_engine_that_keeps_stalling_is_not_read_as_a_rollout(composer: Composer) -> None:
+    """Found in a browser trial: the word "stall" alone made the framework search answer, and the reply
+    began "Your pilot worked and the rollout has stalled"."""
+    answer = ask(composer, "My van keeps stalling at junctions when it's cold. Fuel pump?")
+    assert answer.abstained and answer.reasons == [] and answer.question is None
+    assert "Your pilot worked" not in answer.answer

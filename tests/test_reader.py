@@ -204,7 +204,7 @@ def test_calibration_never_buys_a_pooled_gain_with_one_sets_loss(framework: Fram
 
 def test_stall_alone_is_no_topic_an_engine_stalls_too(framework: Framework) -> None:
     """With the same learned signal (above the story floor, below a standalone story), "stalling" makes a
-    story only beside a pilot, rollout or AI word."""
+    story only beside a pilot, rollout or AI word, or a cue of the story reader."""
     learned = LearnedReading(
         {"input_output_mismatch": LearnedSignal(0.6, "keeps stalling")},
         FusionPolicy(learned_weight=0.5, name_at=0.2, story_floor=0.5),
@@ -213,6 +213,8 @@ def test_stall_alone_is_no_topic_an_engine_stalls_too(framework: Framework) -> N
     assert not read_story(engine, framework, learned=learned).on_topic
     rollout = "The pilot went well but the rollout keeps stalling, and the new sensor feed didn't help."
     assert read_story(rollout, framework, learned=learned).on_topic
+    terse = "It stalled. Nobody uses it outside the first team."  # "stall" beside a cue of the reader
+    assert read_story(terse, framework, learned=learned).on_topic
 
 
 # --- the interview (pure) --------------------------------------------------------------------------------

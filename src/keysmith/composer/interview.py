@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from keysmith.composer.frames import Draft
+from keysmith.composer.frames import Draft, count_word, join_words
 from keysmith.composer.story import (
     _archetypes,
     diagnosis_sections,
@@ -53,6 +53,33 @@ def _noted(state: interview.InterviewState, framework: Framework) -> str:
     return f"Noted: {name} recorded as {last.value} of 5."
 
 
+def _record(state: interview.InterviewState, toolbox: Toolbox) -> None:
+    """Record every reply with a reading through the assessment tool, as the self-assessment would: the
+    readings this turn states ("recorded as 4 of 5") are then a tool's output, which the numbers guard
+    requires of every number shown."""
+    for reply in state.replies:
+        if reply.value is not None:
+            toolbox.call("record_assessment_answer", variable_id=reply.variable, value=reply.value)
+
+
+def _nothing_stands_out(state: interview.InterviewState, framework: Framework) -> str:
+    """The closing words when no reason stands out: which replies pointed away, which were "not sure"."""
+    names = {r.variable: framework.variable(r.variable).name.lower() for r in state.replies}
+    away = [names[r.variable] for r in state.replies if r.value is not None and r.value >= 4]
+    open_ = [names[r.variable] for r in state.replies if r.value is None]
+    lines = ["Thank you. With your replies, none of the five stall reasons stands out."]
+    if away:
+        lines.append(f"Your replies on {join_words(away)} point away from the reasons they were about.")
+    if open_:
+        # "Not sure" is no evidence either way: it leaves the question open rather than ruling a reason out.
+        lines.append(f"You were not sure about {join_words(open_)}; finding that out would settle it.")
+    lines.append(
+        f"The guided self-assessment looks at all {count_word(len(framework.variables))} variables and would "
+        "show where the rollout is weakest."
+    )
+    return " ".join(lines)
+
+
 def reply_draft(story: str, saved: Mapping[str, Any], option_id: str, toolbox: Toolbox) -> Draft:
     """Record `option_id` (or `skip`) for the pending question of the saved interview and answer."""
     framework = toolbox.framework
@@ -61,6 +88,7 @@ def reply_draft(story: str, saved: Mapping[str, Any], option_id: str, toolbox: T
     state = interview.answer(
         interview.InterviewState.from_dict(saved), option_id, framework.questions, order, policy
     )
+    _record(state, toolbox)
     result = interview.outcome(state, framework.questions, order, policy)
     by_id = {f.id: f for f in signals.stall_reasons}
     reasons = [
@@ -82,11 +110,7 @@ def reply_draft(story: str, saved: Mapping[str, Any], option_id: str, toolbox: T
         )
     records = reason_records(reasons, signals, framework)
     if not reasons:
-        text = (
-            "Thank you. With your replies, none of the five stall reasons stands out: the answers point away "
-            "from each one asked about. The guided self-assessment looks at all eight variables and would "
-            "show where the rollout is weakest."
-        )
+        text = _nothing_stands_out(state, framework)
         return Draft(text, follow_ups=["Start the self-assessment"], reasons=[], interview=state.to_dict())
     sections = diagnosis_sections(reasons, signals, toolbox, story, confirm=False)
     decided = _decided_by(result, framework)

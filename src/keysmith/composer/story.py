@@ -12,6 +12,7 @@ Which reasons to name, and the user's words behind each, are `keysmith.composer.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -51,6 +52,8 @@ BRIDGE_FOR_REASON = {
     "change_management_deficit": "build_the_bridge",
     "economics_shift": "map_the_system",
 }
+
+_STALL = re.compile(r"\bstall\w*", re.IGNORECASE)
 
 
 def _markers(toolbox: Toolbox, query: str, kind: str | None, page_id: str) -> list[int]:
@@ -238,9 +241,12 @@ def _no_clear_reason(question: str, toolbox: Toolbox, framework: Framework, sign
     if not reports_trouble(question) or outside_scope(question):
         return _no_trouble(framework, outside_scope(question))
     if not signals.on_topic:
-        # The cue reader saw no AI rollout; the story may still be one in words it does not know.
-        found = toolbox.call("search_framework", query=question[:400])
-        if not found.ok or found.data["abstained"]:
+        # The cue reader saw no AI rollout; the story may still be one in words it does not know. The search
+        # decides, without the word "stall": the framework is about stalls, so that word alone matches it
+        # (an engine that keeps stalling was read as a rollout in a browser trial).
+        query = _STALL.sub(" ", question[:400])
+        found = toolbox.call("search_framework", query=query) if query.strip() else None
+        if found is None or not found.ok or found.data["abstained"]:
             return frames.off_topic(story=True)
     production = framework.profile("production").weights
     heavy = sorted(framework.variables, key=lambda v: (-production[v.id], framework.variables.index(v)))

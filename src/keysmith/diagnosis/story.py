@@ -55,7 +55,7 @@ _ROLLOUT_TERMS = (
     "launch", "rolled out", "rolling out", "went live", "other sites", "all sites", "every site",
     "network wide", "company wide",
 )  # fmt: skip
-_STALL_WORDS = ("stalled", "stall")
+STALL_WORDS = ("stalled", "stall")
 # A trial of something and its spread: "the pilot worked, the rollout to other sites stalled" is a stall story
 # even when the story never says "AI" (the thing piloted may be a "tool", a "system" or unnamed).
 _PILOT_TERMS = ("pilot", "piloted", "proof of concept", "poc", "trial")
@@ -115,10 +115,13 @@ def read_story(text: str, framework: Framework, learned: LearnedReading | None =
     # difficulty (`diagnosis.trouble`): a success update or a budgeting question has stall-like signals too.
     top = learned.top_probability()
     signalled = cue_only.on_topic or top >= policy.story_floor
-    # "Stall" alone is no topic: an engine stalls too. It takes a pilot, a rollout or an AI word beside it.
-    topic = [t for t in cue_only.topic_terms if t not in _STALL_WORDS]
+    # "Stall" alone is a weak topic word (an engine stalls too): beside no pilot, rollout or AI word it
+    # counts only with a phrase cue of the story reader ("nobody uses it"), never with a one-word cue (the
+    # "plugs" of a diesel engine) or the learned signal alone.
+    topic = any(t not in STALL_WORDS for t in cue_only.topic_terms)
+    stall_only = bool(cue_only.topic_terms) and not topic
     on_topic = (
-        ((bool(topic) and signalled) or top >= STANDALONE_STORY)
+        ((topic and signalled) or (stall_only and _phrase_cue(text, framework)) or top >= STANDALONE_STORY)
         and reports_trouble(text)
         and outside_scope(text) is None
     )
@@ -151,6 +154,13 @@ def _affirmed(text: str, framework: Framework) -> tuple[dict[str, list[Match]], 
         {k: [m for m in ms if not m.negated] for k, ms in variable_hits.items()},
         {k: [m for m in ms if not m.negated] for k, ms in reason_hits.items()},
     )
+
+
+def _phrase_cue(text: str, framework: Framework) -> bool:
+    """Whether an affirmed cue of two or more content words ("nobody uses") matches `text`."""
+    by_variable, by_reason = _affirmed(text, framework)
+    matches = [m for found in (*by_variable.values(), *by_reason.values()) for m in found]
+    return any(len(m.cue.stems) >= 2 for m in matches)
 
 
 def _read_cues(text: str, framework: Framework) -> StorySignals:
