@@ -63,7 +63,7 @@ def test_story_gets_a_cited_diagnosis(composer: Composer) -> None:
     assert [call["name"] for call in answer.tool_calls][:1] == ["read_story"]
     if answer.question is None:  # a sure reading: both named, with the questions that would confirm them
         assert "**Change Management Deficit.**" in text
-        assert "**Questions that would confirm it**" in text and "**Risk Management**" in text
+        assert "**What would confirm it**" in text and "**Risk Management**" in text
         assert {"change-management-deficit", "archetype-risk-management"} <= pages
         assert "What is the Governance Vacuum?" in answer.follow_ups
     else:  # unsure: the interview asks about the second reason first, whether or not it is named yet
@@ -75,7 +75,7 @@ def test_invoice_story_names_the_seams(composer: Composer) -> None:
     answer = ask(composer, INVOICES)
     assert_well_cited(answer)
     assert "**Input-Output Mismatch.**" in answer.answer
-    questions = answer.answer.split("**Questions that would confirm it**")[1].split("**Next moves**")[0]
+    questions = answer.answer.split("**What would confirm it**")[1].split("**Next moves**")[0]
     assert 2 <= sum(line.startswith("- ") for line in questions.splitlines()) <= 3
     assert "the ERP can't import it" in answer.answer  # quoted whole: the clause that carries the cause
 
@@ -490,3 +490,20 @@ def test_an_engine_that_keeps_stalling_is_not_read_as_a_rollout(composer: Compos
     answer = ask(composer, "My van keeps stalling at junctions when it's cold. Fuel pump?")
     assert answer.abstained and answer.reasons == [] and answer.question is None
     assert "Your pilot worked" not in answer.answer
+
+
+@pytest.mark.parametrize("said", ["No", "not sure.", "Yes!", "I don\u2019t know"])
+def test_a_bare_reply_with_no_question_waiting_says_so(
+    composer: Composer, framework: Framework, said: str
+) -> None:
+    """Found in a browser trial: "No" typed after a diagnosis was told it was outside what Keysmith covers."""
+    assert route(said, framework).intent == "bare_reply"
+    answer = ask(composer, said)
+    assert answer.answer.startswith("There is no question waiting for that reply.")
+    assert "Start the self-assessment" in answer.follow_ups
+
+
+def test_a_story_that_starts_with_no_is_still_a_story(framework: Framework) -> None:
+    assert route(
+        "No one outside the pilot team uses the AI, and the rollout has stalled.", framework
+    ).intent == ("diagnose")

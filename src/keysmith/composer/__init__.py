@@ -78,6 +78,7 @@ class Composer:
             "assessment": lambda q, r, t: self._assessment(t),
             "explain": lambda q, r, t: explain_answer(q, t, self.framework),
             "limits": lambda q, r, t: limits_answer(q, t),
+            "bare_reply": lambda q, r, t: frames.no_question_waiting(),
         }
         if chosen.intent in handlers:
             return handlers[chosen.intent](question, chosen, toolbox)

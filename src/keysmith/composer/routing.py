@@ -7,6 +7,7 @@ the composer then confirms with tools (a question routed to `explain` whose sear
 - `unknown_archetype` / `archetype` / `archetypes`: the 14 solution archetypes (only 4 are known);
 - `limits`: things the framework has that Keysmith does not hold (the Clarity Worksheet, the criteria);
 - `assessment`: the user wants to assess or score their rollout;
+- `bare_reply`: only "yes", "no", "not sure" and the like, with no question waiting for it;
 - `explain` for a question about the framework or its article that tells no rollout of the writer's own;
 - `diagnose`: the user describes their own pilot and rollout (first-person rollout words, or any text not
   phrased as a question in which the story reader finds an AI rollout, or a pilot and its rollout);
@@ -101,6 +102,13 @@ def asks_about_the_framework(text: str) -> bool:
     return bool(_IN_GENERAL.search(lowered)) or not _OWN_ROLLOUT.search(lowered)
 
 
+# A message that is only a quick reply ("no", "not sure"): when no question waits for it (the app and the CLI
+# answer a waiting one before it gets here), it is no question and no story.
+_BARE_REPLY = re.compile(
+    r"^(?:yes|y|yeah|yep|no|n|nope|not really|partly|partially|somewhat|not sure|unsure|maybe|skip|"
+    r"i don'?t know|don'?t know)[\s.!]*$"
+)
+
 _STATEMENT_CHARS = 60
 
 
@@ -193,7 +201,9 @@ def is_story(text: str) -> bool:
 
 def route(question: str, framework: Framework) -> Route:
     """The route for `question` (see the module docstring)."""
-    text = " ".join(question.lower().split())
+    text = " ".join(question.lower().replace("\u2019", "'").split())
+    if _BARE_REPLY.match(text):
+        return Route("bare_reply")
     for found in (_step_route(text, framework), _archetype_route(text, framework)):
         if found is not None:
             return found

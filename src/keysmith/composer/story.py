@@ -146,7 +146,13 @@ def diagnosis_sections(
         "\n".join(reason_lines(reasons, signals, toolbox, story)),
     ]
     if confirm:
-        sections += ["**Questions that would confirm it**", "\n".join(_questions(reasons, framework))]
+        # Worded as checks, not as questions to answer here: typed answers to a list are not read (a user in
+        # a browser trial answered "No" and was told it was off topic); the self-assessment records them.
+        sections += [
+            "**What would confirm it**",
+            "Check these; the guided self-assessment asks each one and records your answer:\n"
+            + "\n".join(_questions(reasons, framework)),
+        ]
     sections += ["**Next moves**", "\n".join(_next_moves(signals, reasons, toolbox)), frames.ASSESS_NEXT]
     return sections
 
