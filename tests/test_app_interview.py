@@ -206,3 +206,25 @@ def test_typed_words_map_to_the_questions_options() -> None:
     assert interview.starts_assessment("Start the self-assessment")
     assert interview.starts_assessment("start the self assessment.")
     assert not interview.starts_assessment("How does the self-assessment work?")
+
+
+def _in_order(node: Any) -> list[Any]:
+    """The elements under `node`, depth first, in the order the page shows them."""
+    found = []
+    for child in getattr(node, "children", {}).values():
+        found.append(child)
+        found += _in_order(child)
+    return found
+
+
+def test_the_quick_replies_sit_under_the_question_above_the_sources(app_env: Path, story: str) -> None:
+    """Found in a browser trial: below eight sources, the buttons showed before the question they answer
+    once the chat scrolled to the bottom."""
+    at = _diagnose("Order client", story)
+    last = [m for m in at.chat_message if m.name == "assistant"][-1]
+    kinds = [
+        "reply" if getattr(e, "key", None) and str(e.key).startswith("reply-") else e.type
+        for e in _in_order(last)
+    ]
+    assert "reply" in kinds and "expander" in kinds, sorted(set(kinds))
+    assert kinds.index("reply") < kinds.index("expander")

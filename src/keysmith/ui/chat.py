@@ -137,9 +137,15 @@ def _show_message(
         notice = message.notice or (f"Answered {message.mode}." if fell_back else "")
         if notice:
             (st.warning if fell_back or message.incomplete else st.info)(notice)
-        show_answer(message.content, message.citations, message.tool_calls)
-        if waiting is not None and waiting.message_id == message.id:
-            interview.quick_replies(waiting, queue_reply)
+        asks = waiting if waiting is not None and waiting.message_id == message.id else None
+        # The quick replies sit right under the question, above the sources: below eight sources they
+        # showed before the question they answer once the page scrolled down (browser trial).
+        show_answer(
+            message.content,
+            message.citations,
+            message.tool_calls,
+            after_text=(lambda: interview.quick_replies(asks, queue_reply)) if asks else None,
+        )
         if message.incomplete:
             st.warning("This answer stopped before it finished; what arrived is shown above.")
         if message.incomplete or fell_back:
@@ -150,9 +156,14 @@ def _show_message(
             _follow_ups(list(message.follow_ups), message.id)
 
 
-def show_answer(text: str, citations: list[Any], tool_calls: list[Any]) -> None:
-    """Answer text, the tool steps (collapsed) and each cited passage as an expandable source."""
+def show_answer(
+    text: str, citations: list[Any], tool_calls: list[Any], after_text: Callable[[], None] | None = None
+) -> None:
+    """Answer text, then `after_text` (the quick replies, when a question waits), the tool steps
+    (collapsed) and each cited passage as an expandable source."""
     render.markdown(text)
+    if after_text is not None:
+        after_text()
     if tool_calls:
         with st.expander(f"How this answer was made ({_steps(len(tool_calls))})"):
             for call in tool_calls:
