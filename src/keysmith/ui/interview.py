@@ -177,8 +177,9 @@ def quick_replies(waiting: Pending, on_click: Callable[..., None]) -> None:
 
 
 def placeholder(waiting: Pending | None) -> str:
-    """The chat box's hint: the replies it takes while a question waits."""
+    """The chat box's hint: the replies it takes while a question waits. Short enough for a 390 px phone,
+    where a longer hint was cut mid-sentence (browser trial)."""
     if waiting is None:
-        return "Describe your pilot and where the rollout is stuck…"
+        return "Where is your rollout stuck?"
     labels = [str(o.get("label", "")) for o in waiting.options]
-    return f"Reply {', '.join(labels)} or skip — or ask something else…"
+    return f"Reply {', '.join(labels[:-1])} or {labels[-1]}…" if len(labels) > 1 else "Reply…"
