@@ -229,4 +229,4 @@ def test_the_quick_replies_sit_under_the_question_above_the_sources(app_env: Pat
     assert "reply" in kinds and "expander" in kinds, sorted(set(kinds))
     assert kinds.index("reply") < kinds.index("expander")
     # The chat box's hint fits a 390 px phone (about 40 characters; a longer one was cut mid-sentence).
-    assert at.chat_input[0].proto.placeholder == "Reply Yes, Partly, No or Not sure…"
+    assert at.chat_input[0].proto.placeholder == "Reply Yes, Partly, No, Not sure or skip…"

@@ -422,11 +422,22 @@ def test_a_question_about_the_framework_is_answered_as_a_question_not_diagnosed(
     assert "What is likely happening" not in answer.answer
 
 
-def test_a_story_that_asks_what_the_framework_says_is_still_diagnosed(framework: Framework) -> None:
-    story = (
+@pytest.mark.parametrize(
+    "story",
+    [
         "Our AI pilot for invoice matching was a success, but the other five sites refuse to use it. "
-        "What does your framework say about this?"
-    )
+        "What does your framework say about this?",
+        # No "we" or "our", yet each reports a pilot or rollout of the writer's own (review findings).
+        "The pilot worked but the rollout stalled at the other sites. Does the framework cover this?",
+        "Our company's AI pilot worked but the rollout stalled. What does the framework say?",
+        "The rollout stalled in my division. What would the framework say?",
+        "I manage the rollout of a chatbot to 40 branches. Which part of the framework applies?",
+        "Our AI pilot stalled; I'm writing it up for a class. What does the framework say?",
+    ],
+)
+def test_a_story_that_asks_what_the_framework_says_is_still_diagnosed(
+    framework: Framework, story: str
+) -> None:
     assert route(story, framework).intent == "diagnose"
 
 
@@ -507,3 +518,21 @@ def test_a_story_that_starts_with_no_is_still_a_story(framework: Framework) -> N
     assert route(
         "No one outside the pilot team uses the AI, and the rollout has stalled.", framework
     ).intent == ("diagnose")
+
+
+def test_a_message_that_never_says_pilot_is_not_told_its_pilot_worked(composer: Composer) -> None:
+    """Review finding: a truck that stalls after a software update got "Your pilot worked and the rollout
+    has stalled"; with no pilot, rollout or AI word the opening is conditional, or Keysmith declines."""
+    answer = ask(
+        composer, "My truck stalls on hills since the software update from the dealer. Nobody knows why."
+    )
+    assert "Your pilot worked" not in answer.answer
+    assert answer.abstained or "If this is about an AI pilot whose rollout has stalled" in answer.answer
+
+
+def test_each_reply_is_recorded_once_per_turn(composer: Composer) -> None:
+    first = ask(composer, TERSE)
+    toolbox = Toolbox(composer.framework, composer.retriever)
+    answer = composer.reply(TERSE, first.interview or {}, "no", toolbox)
+    recorded = [c for c in answer.tool_calls if c["name"] == "record_assessment_answer"]
+    assert len(recorded) == 1

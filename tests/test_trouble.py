@@ -59,6 +59,15 @@ def test_the_words_found_are_listed_in_order() -> None:
          None),
         ("The pilot ran in May; the other depots have not yet started using it.", None),
         ("The AI is not the problem; the invoices it gets are.", None),
+        # A pilot that ran, a tool handed out and unused, an AI word: each says it is a rollout story.
+        ("Our AI pilot in Cork worked. The other regions haven't started their pilots yet: nobody owns it.",
+         None),
+        ("Legal has not yet started using it after the pilot, and the other teams refuse it.", None),
+        ("We haven't run a pilot yet but bought copilot seats for everyone, and nobody uses them.", None),
+        ("The chatbot works. No software is involved in the real problem: managers won't release staff.",
+         None),
+        ("We're about to choose a tool for claims, haven't run any pilot yet. Per-seat or usage?",
+         NOT_STARTED),
     ],
 )  # fmt: skip
 def test_a_message_that_says_no_pilot_ran_or_no_software_is_involved_is_out_of_scope(

@@ -7,7 +7,7 @@ reasons to name. The answer says which replies decided it. No model takes part i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from keysmith.composer.frames import Draft, count_word, join_words
@@ -53,11 +53,11 @@ def _noted(state: interview.InterviewState, framework: Framework) -> str:
     return f"Noted: {name} recorded as {last.value} of 5."
 
 
-def _record(state: interview.InterviewState, toolbox: Toolbox) -> None:
-    """Record every reply with a reading through the assessment tool, as the self-assessment would: the
-    readings this turn states ("recorded as 4 of 5") are then a tool's output, which the numbers guard
-    requires of every number shown."""
-    for reply in state.replies:
+def _record(replies: Iterable[interview.Reply], toolbox: Toolbox) -> None:
+    """Record the replies this turn states a reading of ("recorded as 4 of 5") through the assessment tool,
+    as the self-assessment would: each number shown is then a tool's output, as the numbers guard
+    requires. Each reply once ("not sure" records nothing)."""
+    for reply in dict.fromkeys(replies):
         if reply.value is not None:
             toolbox.call("record_assessment_answer", variable_id=reply.variable, value=reply.value)
 
@@ -88,7 +88,6 @@ def reply_draft(story: str, saved: Mapping[str, Any], option_id: str, toolbox: T
     state = interview.answer(
         interview.InterviewState.from_dict(saved), option_id, framework.questions, order, policy
     )
-    _record(state, toolbox)
     result = interview.outcome(state, framework.questions, order, policy)
     by_id = {f.id: f for f in signals.stall_reasons}
     reasons = [
@@ -102,13 +101,27 @@ def reply_draft(story: str, saved: Mapping[str, Any], option_id: str, toolbox: T
         for rid in result.named
     ]
     if state.pending is not None:
+        _record(state.replies[-1:], toolbox)  # "Noted: ... recorded as 4 of 5."
         draft = interview_draft(reasons, signals, toolbox, story, state)
         block, question = question_block(state, framework)
         noted = _noted(state, framework)
         return Draft(
             f"{noted}\n\n{block}", reasons=draft.reasons, question=question, interview=state.to_dict()
         )
-    records = reason_records(reasons, signals, framework)
+    return _final_draft(story, state, result, reasons, signals, toolbox)
+
+
+def _final_draft(
+    story: str,
+    state: interview.InterviewState,
+    result: interview.Outcome,
+    reasons: list[StallReasonFinding],
+    signals: StorySignals,
+    toolbox: Toolbox,
+) -> Draft:
+    """The interview's last turn: the diagnosis and the replies that decided it, or why none stands out."""
+    framework = toolbox.framework
+    _record((r for replies in result.deciding.values() for r in replies), toolbox)  # "What decided it"
     if not reasons:
         text = _nothing_stands_out(state, framework)
         return Draft(text, follow_ups=["Start the self-assessment"], reasons=[], interview=state.to_dict())
@@ -124,5 +137,5 @@ def reply_draft(story: str, saved: Mapping[str, Any], option_id: str, toolbox: T
     suggested = _archetypes(signals, reasons, framework)
     if suggested:
         follow_ups.insert(1, f"What is the {suggested[0].name} archetype?")
-    text = "\n\n".join(sections)
-    return Draft(text, follow_ups=follow_ups, reasons=records, interview=state.to_dict())
+    records = reason_records(reasons, signals, framework)
+    return Draft("\n\n".join(sections), follow_ups=follow_ups, reasons=records, interview=state.to_dict())

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from keysmith.diagnosis import read_story
 from keysmith.framework import Framework
+from keysmith.framework.interview_bank import reply_word
 from keysmith.text.numbers import ORDINALS, SMALL_NUMBERS
 from keysmith.tools.impl import archetype_key
 
@@ -76,16 +77,22 @@ _STORY = re.compile(
 )
 
 # A question about the framework's own content ("explain the idea from the article", "how does your framework
-# think about that in general?") that tells no rollout of the writer's own is answered as a question, even
-# when it is full of pilots that stall.
+# think about that in general?") that reports no rollout of its own is answered as a question, even when it
+# is full of pilots that stall. Any report of a pilot or rollout ("the pilot worked", "our rollout", "I
+# manage the rollout") keeps it a story that asks what the framework says about it.
 _FRAMEWORK_CONTENT = re.compile(
-    r"\b(?:the|your|this|that|his|dimitrov's|drago's)\s+(?:article|framework|book|blog post|post)\b|"
+    r"\b(?:the|your|this|that|his|dimitrov's|drago's)\s+(?:article|framework|book|blog post)\b|"
     r"\binstant competence\b|\bdimitrov\b"
 )
+_PILOT_REPORT = re.compile(
+    r"\b(?:pilots?|roll-?outs?|rolling out|rolled out|go-?live)\b[^.?!]{0,40}?\b(?:worked|went|stalled|"
+    r"failed|succeeded|died|was|were|has|have|had|got|is stuck|are stuck|keeps?|never got|hasn't|didn't)\b"
+)
 _OWN_ROLLOUT = re.compile(
-    r"\b(?:we|we're|we've|us|ours)\b|\b(?:our|my)\s+(?:[\w-]+\s+){0,2}(?:pilots?|roll-?outs?|tools?|systems?|"
-    r"models?|projects?|teams?|staff|people|users|vendors?|bots?|chatbots?|assistants?|ai|departments?|"
-    r"sites?|stores?|plants?|clients?|customers?)\b"
+    r"\b(?:we|we're|we've|us|ours)\b|\b(?:our|my)\s+(?:[\w'-]+\s+){0,2}(?:pilots?|roll-?outs?|tools?|"
+    r"systems?|models?|projects?|teams?|staff|people|users|vendors?|bots?|chatbots?|assistants?|ai|"
+    r"departments?|divisions?|firm|sites?|stores?|plants?|clients?|customers?)\b|"
+    r"\bi\s+(?:run|manage|lead|own|head|am stuck|'m stuck|am in charge)\b"
 )
 _IN_GENERAL = re.compile(
     r"\b(?:just curious|in general|nothing specific|hypothetical\w*|for (?:a|my) (?:class|course|"
@@ -94,20 +101,14 @@ _IN_GENERAL = re.compile(
 
 
 def asks_about_the_framework(text: str) -> bool:
-    """A question about the framework or its article that tells no rollout of the writer's own (or says it
-    is asking in general): the user wants the framework explained, not a diagnosis."""
+    """A question about the framework or its article that reports no pilot or rollout of its own: the
+    user wants the framework explained, not a diagnosis. Saying it asks "in general" or "for a class"
+    outweighs a passing "our company", never a report of a pilot or rollout."""
     lowered = " ".join(text.lower().replace("\u2019", "'").split())
-    if "?" not in lowered or not _FRAMEWORK_CONTENT.search(lowered):
+    if "?" not in lowered or not _FRAMEWORK_CONTENT.search(lowered) or _PILOT_REPORT.search(lowered):
         return False
     return bool(_IN_GENERAL.search(lowered)) or not _OWN_ROLLOUT.search(lowered)
 
-
-# A message that is only a quick reply ("no", "not sure"): when no question waits for it (the app and the CLI
-# answer a waiting one before it gets here), it is no question and no story.
-_BARE_REPLY = re.compile(
-    r"^(?:yes|y|yeah|yep|no|n|nope|not really|partly|partially|somewhat|not sure|unsure|maybe|skip|"
-    r"i don'?t know|don'?t know)[\s.!]*$"
-)
 
 _STATEMENT_CHARS = 60
 
@@ -202,7 +203,9 @@ def is_story(text: str) -> bool:
 def route(question: str, framework: Framework) -> Route:
     """The route for `question` (see the module docstring)."""
     text = " ".join(question.lower().replace("\u2019", "'").split())
-    if _BARE_REPLY.match(text):
+    if reply_word(text) is not None:
+        # Only a quick reply ("no", "not sure?"): the app and the CLI answer a waiting question before it
+        # gets here, so none is waiting.
         return Route("bare_reply")
     for found in (_step_route(text, framework), _archetype_route(text, framework)):
         if found is not None:

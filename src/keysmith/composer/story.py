@@ -21,6 +21,7 @@ from keysmith.composer.briefing import asks_for_a_briefing, briefing
 from keysmith.composer.frames import Draft
 from keysmith.composer.reasons import chosen_reasons, reason_lines, reason_records, top_reasons
 from keysmith.diagnosis import StallReasonFinding, StorySignals, interview
+from keysmith.diagnosis.story import STALL_WORDS
 from keysmith.diagnosis.trouble import NO_SOFTWARE, NOT_STARTED, outside_scope, reports_trouble
 from keysmith.framework import Archetype, Framework
 from keysmith.text.numbers import ordinal_word
@@ -111,12 +112,18 @@ def _next_moves(signals: StorySignals, reasons: list[StallReasonFinding], toolbo
     return moves
 
 
-def _pilot_line(toolbox: Toolbox) -> str:
+def _pilot_line(toolbox: Toolbox, told: bool = True) -> str:
+    """What a pilot proves, opening a diagnosis. `told=False` when the message never said it is about a
+    pilot and its rollout: then the opening does not claim it was (a truck that stalls, in a review)."""
     markers = _markers(toolbox, "pilot illusion: what a successful pilot proves", None, "pilot-illusion")
+    lead = (
+        "Your pilot worked and the rollout has stalled. A"
+        if told
+        else ("If this is about an AI pilot whose rollout has stalled: a")
+    )
     return (
-        "Your pilot worked and the rollout has stalled. A pilot proves the technology under pilot "
-        "conditions; "
-        f"it does not prove the rest of the organisation is ready for it{frames.cite(markers[:1])}."
+        f"{lead} pilot proves the technology under pilot conditions; it does not prove the rest of the "
+        f"organisation is ready for it{frames.cite(markers[:1])}."
     )
 
 
@@ -244,8 +251,9 @@ def interview_draft(
 def _no_clear_reason(question: str, toolbox: Toolbox, framework: Framework, signals: StorySignals) -> Draft:
     """A rollout story with no clear signal: name the candidates and the questions that tell them apart.
     A message that reports no difficulty at all (a rollout going well) is told so, not diagnosed."""
-    if not reports_trouble(question) or outside_scope(question):
-        return _no_trouble(framework, outside_scope(question))
+    scope = outside_scope(question)
+    if scope is not None or not reports_trouble(question):
+        return _no_trouble(framework, scope)
     if not signals.on_topic:
         # The cue reader saw no AI rollout; the story may still be one in words it does not know. The search
         # decides, without the word "stall": the framework is about stalls, so that word alone matches it
@@ -257,10 +265,11 @@ def _no_clear_reason(question: str, toolbox: Toolbox, framework: Framework, sign
     production = framework.profile("production").weights
     heavy = sorted(framework.variables, key=lambda v: (-production[v.id], framework.variables.index(v)))
     questions = [f"- {v.question} ({v.name})" for v in heavy[:MAX_QUESTIONS]]
+    told = any(term not in STALL_WORDS for term in signals.topic_terms)  # it names a pilot, rollout or AI
     text = "\n\n".join(
         [
             "**What is likely happening**",
-            f"{_pilot_line(toolbox)} Your description does not yet point clearly to one of the "
+            f"{_pilot_line(toolbox, told)} Your description does not yet point clearly to one of the "
             f"{frames.count_word(len(framework.stall_reasons))} stall reasons the framework names. The "
             "answers to these questions would tell them apart.",
             "**Questions to answer first**",

@@ -48,19 +48,36 @@ _SCALE_COST = (
 _PATTERN = re.compile(rf"\b(?:{_NEGATION}|{_TROUBLE}|{_CONTRAST}|{_SCALE_COST})\b", re.IGNORECASE)
 
 
-# Keysmith reads stalls that follow a pilot of an AI or software system. A message that says the pilot has
-# not run yet is planning, and one that says no software is involved is about something else, however many
-# stall-like words it has. Both rules need the writer's own explicit words: "we never ran a proper pilot"
-# is still a story (a rollout without one), so only "not ... yet" counts as not started.
+# Keysmith reads stalls that follow a pilot of an AI or software system. A message whose writer says they
+# have not run a pilot yet is planning, and one that says no software is involved is about something else,
+# however many stall-like words it has. Both need the writer's own explicit words, and each yields to any
+# sign of a real rollout story: a pilot that ran ("the pilot worked", "after the pilot"), people not using
+# a tool already handed out, or an AI word beside "no software". "We never ran a proper pilot" is still a
+# story (a rollout without one), so only "not ... yet" counts.
 _NOT_STARTED = re.compile(
-    r"\b(?:haven t|have not|hasn t|has not)\s+(?:\w+\s+){0,2}(?:run|done|started|had|launched)\s+"
-    r"(?:\w+\s+){0,2}pilots?\s+yet\b|\bno pilot yet\b|\b(?:not yet|yet to)\s+(?:run|start|started|launch|"
-    r"launched|begin|begun)\b[^.?!]{0,20}\bpilot",
+    # "we haven't run any pilot yet", "..., haven't run a pilot yet" (the subject left out after a comma)
+    r"(?:\b(?:we|i|and)\s+|[,.;:!?]\s*|^)(?:have not|haven t|ve not)\s+(?:yet\s+)?"
+    r"(?:run|done|started|had|launched|begun|tried)\s+(?:\w+\s+){0,2}pilots?\b"
+    # "we are yet to launch a pilot", "I'm yet to start the pilot"
+    r"|\b(?:we|i)(?:\s+are|\s+am|\s+re|\s+m)?\s+(?:still\s+)?yet to\s+(?:run|start|launch|begin|do|try)\s+"
+    r"(?:\w+\s+){0,2}pilots?\b|\bno pilot yet\b",
+    re.IGNORECASE,
+)
+_PILOT_RAN = re.compile(
+    r"\bpilots?\s+(?:\w+\s+){0,2}(?:worked|went|ran|was|were|showed|proved|succeeded|delivered|did)\b|"
+    r"\b(?:after|since|in|from|during)\s+(?:the|our|a|that)\s+pilot\b|\bpiloted\b",
+    re.IGNORECASE,
+)
+_NOT_USED = re.compile(
+    r"\b(?:nobody|no one|few|hardly anyone|nobody really)\s+(?:\w+\s+){0,2}uses?\b|\bnot using\b|"
+    r"\bwon t use\b|\brefus\w*|\bignor\w*",
     re.IGNORECASE,
 )
 _NO_SOFTWARE = re.compile(
-    r"\bno (?:software|ai|technology|tech|app|algorithm)\s+(?:(?:is|was)\s+)?involved\b|"
-    r"\bnothing to do with (?:ai|software|technology)\b",
+    r"\bno (?:software|technology|tech|app|it system)\s+(?:(?:is|was)\s+)?involved\b", re.IGNORECASE
+)
+_AI_WORD = re.compile(
+    r"\b(?:ai|a i|model|algorithm|chatbot|bot|copilot|machine learning|llm|gpt|genai|automation|tool)\b",
     re.IGNORECASE,
 )
 
@@ -84,9 +101,12 @@ NOT_STARTED, NO_SOFTWARE = "not_started", "no_software"
 
 
 def outside_scope(text: str) -> str | None:
-    """`NOT_STARTED` when `text` says in so many words that no pilot has run yet, `NO_SOFTWARE` when it says
-    no software is involved (whatever else it says, it is not a stalled AI rollout), else None."""
+    """`NOT_STARTED` when the writer says they have not run a pilot yet (and nothing says one ran or that a
+    tool handed out goes unused), `NO_SOFTWARE` when they say no software is involved (and name no AI or
+    tool), else None: such a message is not a stalled AI rollout, whatever else it says."""
     plain = _plain(text)
-    if _NOT_STARTED.search(plain):
+    if _NOT_STARTED.search(plain) and not (_PILOT_RAN.search(plain) or _NOT_USED.search(plain)):
         return NOT_STARTED
-    return NO_SOFTWARE if _NO_SOFTWARE.search(plain) else None
+    if _NO_SOFTWARE.search(plain) and not _AI_WORD.search(plain):
+        return NO_SOFTWARE
+    return None

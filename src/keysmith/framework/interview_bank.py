@@ -19,6 +19,35 @@ from keysmith.errors import KeysmithError
 SKIP = "skip"
 VALUES = (1, 2, 3, 4, 5)
 
+# Typed replies, after `normal_reply`: option id -> the words that mean it. One list for the app (a typed
+# reply to a waiting question) and the composer (a bare reply with no question waiting), so a word cannot
+# answer a question in one place and be "no reply" in the other.
+REPLY_WORDS: Mapping[str, frozenset[str]] = {
+    "yes": frozenset({"yes", "y", "yeah", "yep", "yup", "yes it is", "yes they are", "yes we have"}),
+    "partly": frozenset({"partly", "partially", "somewhat", "sort of", "kind of", "in part", "a bit"}),
+    "no": frozenset({"no", "n", "nope", "nah", "not really", "not at all", "nobody", "no one"}),
+    "not_sure": frozenset(
+        {"not sure", "unsure", "maybe", "im not sure", "i am not sure", "dont know", "i dont know",
+         "do not know", "no idea", "idk", "dunno"}
+    ),
+    SKIP: frozenset(
+        {"skip", "skip it", "skip this", "skip the questions", "pass", "give me the best reading"}
+    ),
+}  # fmt: skip
+
+
+def normal_reply(text: str) -> str:
+    """Lower case, apostrophes dropped, outer punctuation and extra spaces gone: the form `REPLY_WORDS`
+    holds ("I don’t know?" -> "i dont know")."""
+    words = " ".join(text.lower().replace("\u2019", "'").replace("'", "").replace("_", " ").split())
+    return words.strip(' .!?,;:"\u201c\u201d')
+
+
+def reply_word(text: str) -> str | None:
+    """The option id (or `skip`) that `text` means when it is only a quick reply, else None."""
+    said = normal_reply(text)
+    return next((option for option, words in REPLY_WORDS.items() if said in words), None)
+
 
 class InterviewError(KeysmithError):
     """A malformed question bank, a reply that is not one of the options, or a state that cannot resume."""

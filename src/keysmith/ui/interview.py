@@ -11,7 +11,7 @@ new story), it is history. A reply is one of the question's option ids or `skip`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,36 +20,13 @@ import streamlit as st
 from keysmith.diagnosis.interview import InterviewState, recorded_answers
 from keysmith.errors import KeysmithError
 from keysmith.framework import Framework
+from keysmith.framework.interview_bank import REPLY_WORDS, normal_reply
 from keysmith.store.records import Message
 
 SKIP = "skip"
 SKIP_LABEL = "Skip — give me the best reading"
 START_ASSESSMENT = "Start the self-assessment"
 
-# Typed replies, after `_normal`: option id -> the words that mean it. A question's own option ids and
-# labels also count; a word only maps to an option the question offers.
-_WORDS: Mapping[str, frozenset[str]] = {
-    "yes": frozenset({"yes", "y", "yeah", "yep", "yup", "yes it is", "yes they are", "yes we have"}),
-    "partly": frozenset({"partly", "partially", "somewhat", "sort of", "kind of", "in part", "a bit"}),
-    "no": frozenset({"no", "n", "nope", "not really", "not at all", "nobody", "no one"}),
-    "not_sure": frozenset(
-        {
-            "not sure",
-            "unsure",
-            "im not sure",
-            "i am not sure",
-            "dont know",
-            "i dont know",
-            "do not know",
-            "no idea",
-            "idk",
-            "dunno",
-        }
-    ),
-    SKIP: frozenset(
-        {"skip", "skip it", "skip this", "skip the questions", "pass", "give me the best reading"}
-    ),
-}
 _START_WORDS = frozenset(
     {
         "start the self-assessment",
@@ -99,10 +76,7 @@ def pending(messages: Sequence[Message]) -> Pending | None:
     return Pending(last.id, story, state, question)
 
 
-def _normal(text: str) -> str:
-    """Lower case, straight apostrophes dropped, outer punctuation and extra spaces gone."""
-    words = " ".join(text.lower().replace("’", "'").replace("'", "").replace("_", " ").split())
-    return words.strip(' .!?,;:"“”')
+_normal = normal_reply
 
 
 def typed_option(text: str, waiting: Pending) -> str | None:
@@ -117,7 +91,7 @@ def typed_option(text: str, waiting: Pending) -> str | None:
             return str(option["id"])
     if said == _normal(SKIP_LABEL):
         return SKIP
-    for option_id, words in _WORDS.items():
+    for option_id, words in REPLY_WORDS.items():
         if said in words and (option_id == SKIP or option_id in offered):
             return option_id
     return None
@@ -182,4 +156,4 @@ def placeholder(waiting: Pending | None) -> str:
     if waiting is None:
         return "Where is your rollout stuck?"
     labels = [str(o.get("label", "")) for o in waiting.options]
-    return f"Reply {', '.join(labels[:-1])} or {labels[-1]}…" if len(labels) > 1 else "Reply…"
+    return f"Reply {', '.join(labels)} or skip…"
