@@ -11,7 +11,7 @@ model `model_spec` names), grades the answers with `evals.evaluators` and return
 
 The story sets (docs/evaluation.md is the protocol): `DEV_SUITES` (`scenarios`,
 `scenarios_dev2` ... `scenarios_dev6`) are development data, free to tune the story reader on; `BLIND_SUITES`
-(`blind_d` ... `blind_g`) were written blind and measure it honestly. A blind set's dataset also holds
+(`blind_d` ... `blind_h`) were written blind and measure it honestly. A blind set's dataset also holds
 `controls`, near-domain messages that must get no diagnosis, and its cases.json records hold ids and reason
 ids only, never a story: whoever changes the reader reads its per-reason counts, not its failed stories.
 Each set is evals/datasets/<suite>.yaml; a new set is one file and one entry here. `numbers` and
@@ -59,7 +59,7 @@ BASELINE = RESULTS / "baseline" / "summary.json"
 DEV_SUITES: tuple[str, ...] = (
     "scenarios", "scenarios_dev2", "scenarios_dev3", "scenarios_dev4", "scenarios_dev5", "scenarios_dev6"
 )  # fmt: skip
-BLIND_SUITES: tuple[str, ...] = ("blind_d", "blind_e", "blind_f", "blind_g")
+BLIND_SUITES: tuple[str, ...] = ("blind_d", "blind_e", "blind_f", "blind_g", "blind_h")
 STORY_SUITES = (*DEV_SUITES, *BLIND_SUITES)
 SUITES = (
     "retrieval",

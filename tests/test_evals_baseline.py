@@ -2,7 +2,7 @@
 
 Runs every suite offline on a fresh index in a temporary data dir (about a minute on 2 cores) and fails when
 a guarded metric is worse than the baseline by more than TOLERANCE, listing the development cases that
-failed. The blind story sets (`blind_d` … `blind_g`) are guarded like the development ones, with
+failed. The blind story sets (`blind_d` … `blind_h`) are guarded like the development ones, with
 the same tolerance, but a failure shows only their per-reason counts, never their cases: whoever changes the
 story reader must not read a blind set's failed stories (docs/evaluation.md). A suite the baseline does not
 hold yet is reported as new, not failed. When a change improves a metric, or a deliberate trade-off lowers
@@ -45,7 +45,8 @@ DEV_SETS = {"scenarios": "s", "scenarios_dev2": "h", "scenarios_dev3": "b", "sce
 # Each development set's story count, and each blind set's id prefix and story and control counts.
 DEV_SIZES = {"scenarios": 34, "scenarios_dev4": 46, "scenarios_dev5": 46, "scenarios_dev6": 48}
 BLIND_SETS = {
-    "blind_d": ("bd", 46, 17), "blind_e": ("be", 45, 16), "blind_f": ("bf", 48, 20), "blind_g": ("bg", 52, 25)
+    "blind_d": ("bd", 46, 17), "blind_e": ("be", 45, 16), "blind_f": ("bf", 48, 20),
+    "blind_g": ("bg", 52, 25), "blind_h": ("bh", 54, 24),
 }  # fmt: skip
 # What a blind set's records may hold: ids and reason ids, never a story (docs/evaluation.md).
 BLIND_STORY_KEYS = {"id", "expected", "named", "missed"}
@@ -308,6 +309,7 @@ def test_the_same_suites_grade_a_model_answering_over_http(
         "blind_e": {"scenarios": []},  # a blind set without controls is graded too
         "blind_f": {"scenarios": []},
         "blind_g": {"scenarios": []},
+        "blind_h": {"scenarios": []},
         "abstention": {"cases": cases},
     }
     for name, data in files.items():

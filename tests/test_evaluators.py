@@ -222,7 +222,8 @@ def test_each_further_development_story_set_is_separate_and_well_formed(name: st
 # The blind story sets (evals.run.BLIND_SUITES) and the prefix of their story ids; controls add a "c".
 # Each blind set: its id prefix, and how many stories and controls it holds.
 BLIND_SETS = {
-    "blind_d": ("bd", 46, 17), "blind_e": ("be", 45, 16), "blind_f": ("bf", 48, 20), "blind_g": ("bg", 52, 25)
+    "blind_d": ("bd", 46, 17), "blind_e": ("be", 45, 16), "blind_f": ("bf", 48, 20),
+    "blind_g": ("bg", 52, 25), "blind_h": ("bh", 54, 24),
 }  # fmt: skip
 # Blind sets A..C, moved to development (scenarios_dev4..6, docs/evaluation.md rule 3), keep their shape.
 CONTROLLED_SETS = {
