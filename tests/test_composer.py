@@ -511,6 +511,7 @@ def test_a_bare_reply_with_no_question_waiting_says_so(
     assert route(said, framework).intent == "bare_reply"
     answer = ask(composer, said)
     assert answer.answer.startswith("There is no question waiting for that reply.")
+    assert "keysmith " not in answer.answer  # no terminal command in a chat reply (browser trial)
     assert "Start the self-assessment" in answer.follow_ups
 
 

@@ -215,9 +215,9 @@ def no_question_waiting() -> Draft:
     """The answer to a bare "yes", "no" or "not sure" when no question waits for it: say so, and how to go
     on. Abstains (it states nothing from the framework)."""
     return Draft(
-        "There is no question waiting for that reply. Keysmith's quick questions come with Yes, Partly, No "
-        "and Not sure buttons (or choices in `keysmith ask --session`); the checks listed under a diagnosis "
-        "are answered in the guided self-assessment, which asks each one and records your answer.\n\n"
+        "There is no question waiting for that reply. Keysmith's quick questions come with their own Yes, "
+        "Partly, No and Not sure replies; the checks listed under a diagnosis are answered in the guided "
+        "self-assessment, which asks each one and records your answer.\n\n"
         "Or say in your own words what is holding the rollout back, and Keysmith will read it again.",
         abstained=True,
         follow_ups=["Start the self-assessment"],

@@ -284,8 +284,8 @@ def _no_clear_reason(question: str, toolbox: Toolbox, framework: Framework, sign
 _NO_STALL_BECAUSE = {
     None: "Nothing in what you wrote says the rollout is stuck or struggling, so Keysmith names no stall "
     "reason.",
-    NOT_STARTED: "You say no pilot has run yet, so there is no stall to diagnose and Keysmith names no stall "
-    "reason.",
+    NOT_STARTED: "You say no pilot has run yet, so there is no stall to diagnose. Choosing vendors or "
+    "pricing is outside what the framework covers, so Keysmith will not advise on it.",
     NO_SOFTWARE: "You say no software is involved. Keysmith reads stalls in AI rollouts after a pilot, so it "
     "names no stall reason.",
 }
