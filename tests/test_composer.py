@@ -528,7 +528,10 @@ def test_a_message_that_never_says_pilot_is_not_told_its_pilot_worked(composer: 
         composer, "My truck stalls on hills since the software update from the dealer. Nobody knows why."
     )
     assert "Your pilot worked" not in answer.answer
-    assert answer.abstained or "If this is about an AI pilot whose rollout has stalled" in answer.answer
+    assert answer.abstained and answer.reasons == [] and answer.question is None
+    union = ask(composer, "Talks with the union have stalled again and my team is tired of it all.")
+    assert "Your pilot worked" not in union.answer  # a cue but no pilot named: the opening is conditional
+    assert union.abstained or "If this is about an AI pilot whose rollout has stalled" in union.answer
 
 
 def test_each_reply_is_recorded_once_per_turn(composer: Composer) -> None:

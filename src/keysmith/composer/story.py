@@ -254,6 +254,11 @@ def _no_clear_reason(question: str, toolbox: Toolbox, framework: Framework, sign
     scope = outside_scope(question)
     if scope is not None or not reports_trouble(question):
         return _no_trouble(framework, scope)
+    told = any(term not in STALL_WORDS for term in signals.topic_terms)  # it names a pilot, rollout or AI
+    if not signals.on_topic and not told:
+        # No reading, and no pilot, rollout or AI named: a truck that stalls after a software update is not
+        # questioned about its rollout (second browser trial).
+        return frames.off_topic(story=True)
     if not signals.on_topic:
         # The cue reader saw no AI rollout; the story may still be one in words it does not know. The search
         # decides, without the word "stall": the framework is about stalls, so that word alone matches it
@@ -265,7 +270,6 @@ def _no_clear_reason(question: str, toolbox: Toolbox, framework: Framework, sign
     production = framework.profile("production").weights
     heavy = sorted(framework.variables, key=lambda v: (-production[v.id], framework.variables.index(v)))
     questions = [f"- {v.question} ({v.name})" for v in heavy[:MAX_QUESTIONS]]
-    told = any(term not in STALL_WORDS for term in signals.topic_terms)  # it names a pilot, rollout or AI
     text = "\n\n".join(
         [
             "**What is likely happening**",
