@@ -97,12 +97,15 @@ MAX_REASONS = 3
 def _named(text: str, fw: Framework, corroborated: Collection[str] = ()) -> list[tuple[str, str]]:
     """(stall reason id, the clause that signals it) for each reason the story reader names in `text`.
 
-    When the reading is unsure, its leading candidate counts too if it is in `corroborated` (reasons other
-    evidence already supports): a short note rarely names a reason alone, but it can confirm one."""
+    When the reading is unsure, its strongest candidate in `corroborated` (reasons other evidence already
+    supports) counts too: a short note rarely names a reason alone, but it can confirm one. (Not only the
+    leading candidate: "nobody has picked up ownership of the model" leans to zoom level at 0.35 against
+    governance at 0.30 since the 2026-12-03 retrain, and it confirms the governance gap a document shows.)"""
     signals = reader.read(text, fw)
     chosen = chosen_reasons(signals, fw)
-    if not chosen and signals.unsure and signals.candidates and signals.candidates[0] in corroborated:
-        chosen = [f for f in signals.stall_reasons if f.id == signals.candidates[0]]
+    confirmed = [c for c in signals.candidates if c in corroborated] if signals.unsure else []
+    if not chosen and confirmed:
+        chosen = [f for f in signals.stall_reasons if f.id == confirmed[0]]
     return [(f.id, (f.clauses or f.evidence or ("",))[0]) for f in chosen]
 
 
