@@ -230,7 +230,10 @@ def test_a_retrieved_passage_carries_its_pages_sources(retriever: Retriever) -> 
 
 
 def test_ask_json_citations_carry_their_sources(indexed_settings: Settings, tmp_path: Path) -> None:
-    story = "Our AI pilot worked, but nobody owns the model now that the rollout reaches other regions."
+    # A plain governance story (the facts_from of the governance page are checked below). The earlier one
+    # added "now that the rollout reaches other regions", which the retrained reader of 2026-12-03 reads
+    # as the Zoom Level Problem first, asking about governance instead of citing it.
+    story = "Our AI pilot worked, but nobody owns the model and nobody decides who may change it."
     result = _cli("ask", story, "--json", cwd=tmp_path, data_dir=indexed_settings.data_dir)
     assert result.returncode == 0, result.stderr
     citations = json.loads(result.stdout)["citations"]
