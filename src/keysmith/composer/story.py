@@ -21,7 +21,7 @@ from keysmith.composer.briefing import asks_for_a_briefing, briefing
 from keysmith.composer.frames import Draft
 from keysmith.composer.reasons import chosen_reasons, reason_lines, reason_records, top_reasons
 from keysmith.diagnosis import StallReasonFinding, StorySignals, interview
-from keysmith.diagnosis.story import STALL_WORDS
+from keysmith.diagnosis.story import names_a_rollout
 from keysmith.diagnosis.trouble import NO_SOFTWARE, NOT_STARTED, outside_scope, reports_trouble
 from keysmith.framework import Archetype, Framework
 from keysmith.text.numbers import ordinal_word
@@ -254,7 +254,7 @@ def _no_clear_reason(question: str, toolbox: Toolbox, framework: Framework, sign
     scope = outside_scope(question)
     if scope is not None or not reports_trouble(question):
         return _no_trouble(framework, scope)
-    told = any(term not in STALL_WORDS for term in signals.topic_terms)  # it names a pilot, rollout or AI
+    told = names_a_rollout(signals.topic_terms)
     if not signals.on_topic and not told:
         # No reading, and no pilot, rollout or AI named: a truck that stalls after a software update is not
         # questioned about its rollout (second browser trial).

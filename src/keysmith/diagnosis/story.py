@@ -56,6 +56,14 @@ _ROLLOUT_TERMS = (
     "network wide", "company wide",
 )  # fmt: skip
 STALL_WORDS = ("stalled", "stall")
+
+
+def names_a_rollout(topic_terms: Sequence[str]) -> bool:
+    """Whether a text's topic words (`StorySignals.topic_terms`) name a pilot, a rollout or an AI, not only
+    a stall: an engine stalls too."""
+    return any(term not in STALL_WORDS for term in topic_terms)
+
+
 # A trial of something and its spread: "the pilot worked, the rollout to other sites stalled" is a stall story
 # even when the story never says "AI" (the thing piloted may be a "tool", a "system" or unnamed).
 _PILOT_TERMS = ("pilot", "piloted", "proof of concept", "poc", "trial")
@@ -118,7 +126,7 @@ def read_story(text: str, framework: Framework, learned: LearnedReading | None =
     # "Stall" alone is a weak topic word (an engine stalls too): beside no pilot, rollout or AI word it
     # counts only with a phrase cue of the story reader ("nobody uses it"), never with a one-word cue (the
     # "plugs" of a diesel engine) or the learned signal alone.
-    topic = any(t not in STALL_WORDS for t in cue_only.topic_terms)
+    topic = names_a_rollout(cue_only.topic_terms)
     stall_only = bool(cue_only.topic_terms) and not topic
     on_topic = (
         ((topic and signalled) or (stall_only and _phrase_cue(text, framework)) or top >= STANDALONE_STORY)
